@@ -1,0 +1,63 @@
+// Reads checks/*.sql and runs them: each file is a header (severity: error|warn)
+// and one SELECT of the offending rows. The runner wraps the SELECT to get the
+// count and the first rows in one round trip, without loading every row.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Sql } from 'postgres';
+import { CHECKS_DIR } from './paths.ts';
+
+export interface CheckFile {
+  name: string;
+  path: string;
+  severity: 'error' | 'warn';
+  what: string;
+  select: string;
+}
+
+export interface CheckResult {
+  name: string;
+  severity: 'error' | 'warn';
+  what: string;
+  count: number;
+  rows: Record<string, unknown>[];
+  ms: number;
+  passed: boolean;
+}
+
+export function readCheck(path: string): CheckFile {
+  const text = readFileSync(path, 'utf8');
+  const severity = text.match(/^--\s*severity:\s*(error|warn)\s*$/mi)?.[1]?.toLowerCase();
+  if (severity !== 'error' && severity !== 'warn') throw new Error(`${path}: no "-- severity: error|warn" line in its header`);
+  const what = text.match(/^--\s*Check:\s*(.*)$/mi)?.[1]?.trim() ?? basename(path, '.sql');
+  const body = text.replace(/^\s*--.*$/gm, '').trim().replace(/;\s*$/, '');
+  if (body.includes(';')) {
+    // A semicolon inside a string literal is allowed; a second statement is not.
+    const outside = body.replace(/'(?:[^']|'')*'/g, "''");
+    if (outside.includes(';')) throw new Error(`${path}: a check holds exactly one SELECT`);
+  }
+  return { name: basename(path, '.sql'), path, severity, what, select: body };
+}
+
+export function listChecks(dir = CHECKS_DIR): CheckFile[] {
+  return readdirSync(dir).filter(f => f.endsWith('.sql')).sort().map(f => readCheck(join(dir, f)));
+}
+
+export async function runCheck(sql: Sql, check: CheckFile, sample = 10): Promise<CheckResult> {
+  const started = performance.now();
+  const rows = await sql.unsafe(
+    `select count(*) over ()::int as total, q.* from (\n${check.select}\n) q limit ${Math.max(1, Math.floor(sample))}`);
+  const count = rows.length ? Number(rows[0].total) : 0;
+  const sampleRows = rows.map(r => {
+    const { total: _total, ...rest } = r as Record<string, unknown>;
+    return rest;
+  });
+  return {
+    name: check.name,
+    severity: check.severity,
+    what: check.what,
+    count,
+    rows: sampleRows,
+    ms: performance.now() - started,
+    passed: count === 0,
+  };
+}

@@ -1,0 +1,122 @@
+// `runner.ts backfill`: phase 2. Calls emailai_migration.backfill_batch (sql/310)
+// once per short transaction, pass after pass, until every pass is done. Resumable:
+// each batch advances its pass's checkpoint in the same transaction, and every
+// statement of a batch is guarded, so a re-run after a crash or a kill finishes the
+// work and creates nothing twice. Memory is flat: the runner holds one batch's
+// counters, never rows.
+import type { Sql } from 'postgres';
+import { type Context, int } from '../context.ts';
+import { RefusedError } from '../errors.ts';
+import { logged } from '../migration-log.ts';
+import { acquirePackageLock } from '../package-lock.ts';
+import { assertEmailAi } from './schema.ts';
+import { Progress } from '../progress.ts';
+import * as log from '../log.ts';
+
+export const DATA_PHASE = 'multi_tenant_data';
+const RETRYABLE = new Set(['55P03', '40P01', '40001']);
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+export interface PassSummary {
+  pass: string;
+  table: string;
+  rowsSeen: number;
+  rowsChanged: number;
+  batches: number;
+  ms: number;
+  skipped: boolean;
+}
+
+export class InterruptedError extends Error {
+  exitCode = 1;
+}
+
+async function batch(sql: Sql, pass: string, after: string | null, size: number, lockTimeoutMs: number, retries: number) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sql.begin(async tx => {
+        await tx`select set_config('lock_timeout', ${lockTimeoutMs + 'ms'}, true)`;
+        const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
+        return row as { last_key: string | null; rows_seen: number; rows_changed: number };
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt <= retries) {
+        await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2));
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
+  const size = int(ctx.options, 'batch-size', 2000);
+  const sleepMs = int(ctx.options, 'sleep-ms', 0);
+  if (size < 1) throw Object.assign(new Error('--batch-size must be at least 1'), { exitCode: 2 });
+  const control = ctx.open(2);
+  await assertEmailAi(control);
+  const [{ installed }] = await control`select to_regproc('emailai_migration.backfill_batch') is not null as installed`;
+  if (!installed) throw new RefusedError('the schema phase has not run: run `runner.ts schema` (or `ley up`) first; nothing was changed');
+  const lock = await acquirePackageLock(control);
+  let sql = ctx.open(1);
+  const summaries: PassSummary[] = [];
+  try {
+    await logged(control, DATA_PHASE, async () => {
+      if (ctx.options.restart) await control`delete from emailai_migration.backfill_checkpoint`;
+      const passes = await control`select pass, driving_table from emailai_migration.backfill_passes() order by ordinal`;
+      for (const { pass, driving_table: table } of passes) {
+        const started = performance.now();
+        const [cp] = await control`select last_key, finished from emailai_migration.backfill_checkpoint where pass = ${pass}`;
+        if (cp?.finished) {
+          summaries.push({ pass, table, rowsSeen: 0, rowsChanged: 0, batches: 0, ms: 0, skipped: true });
+          log.info(`  ✓ ${pass.padEnd(24)} already done`);
+          continue;
+        }
+        const [{ total }] = await control`select count(*)::int as total from ${control(table)}`;
+        const [{ before }] = cp?.last_key
+          ? await control`select count(*)::int as before from ${control(table)} where id <= ${cp.last_key}`
+          : [{ before: 0 }];
+        const progress = new Progress(pass, total, before);
+        let after: string | null = cp?.last_key ?? null;
+        let seen = 0, changed = 0, batches = 0;
+        for (;;) {
+          if (ctx.interrupted()) {
+            progress.end();
+            throw new InterruptedError(`interrupted by the operator during pass ${pass} after key ${after ?? '(start)'}; ` +
+              `every finished batch is committed: run backfill again to resume`);
+          }
+          const r = await batch(sql, pass, after, size, ctx.settings.lockTimeoutMs, ctx.settings.lockRetries);
+          batches++;
+          seen += r.rows_seen;
+          changed += r.rows_changed;
+          after = r.last_key;
+          progress.update(r.rows_seen, r.rows_changed);
+          if (batches === 1 && pass === 'personal_organizations') {
+            // Foreign-key checks into the new tables were planned while they were
+            // empty (sequential scans that stay so): give the planner statistics
+            // and start new sessions so the next batches plan index lookups.
+            await control`analyze "Organization", "OrganizationMember"`;
+            await sql.end({ timeout: 5 });
+            sql = ctx.open(1);
+          }
+          if (r.rows_seen < size) break;
+          if (sleepMs) await sleep(sleepMs);
+        }
+        progress.end();
+        summaries.push({ pass, table, rowsSeen: seen, rowsChanged: changed, batches, ms: performance.now() - started, skipped: false });
+      }
+      await control`analyze "Organization", "OrganizationMember"`;
+    });
+  } finally {
+    await lock.release();
+  }
+  return summaries;
+}
+
+export async function run(ctx: Context): Promise<number> {
+  log.info(`backfill: ${ctx.target.display}`);
+  const summaries = await runBackfill(ctx);
+  if (ctx.json) log.json({ command: 'backfill', passes: summaries });
+  return 0;
+}

@@ -1,0 +1,77 @@
+// `runner.ts schema`: phase 1, the expand. The same as `ley up` (the same driver,
+// the same migrations), plus the Prisma history: with --prisma-migrations DIR the two
+// app migrations are recorded as applied; without it, the commands to run are printed.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ley from 'ley';
+import type { Sql } from 'postgres';
+import * as driver from '../ley-driver.ts';
+import { type Context, str } from '../context.ts';
+import { RefusedError } from '../errors.ts';
+import { missingEmailAiTables } from '../emailai.ts';
+import { PACKAGE_DIR } from '../paths.ts';
+import * as log from '../log.ts';
+
+export const PRISMA_MIGRATIONS = [
+  '20250930165011_add_organizations_multi_tenant',
+  '20250930170000_add_shared_resources',
+];
+
+export async function assertEmailAi(sql: Sql): Promise<void> {
+  const missing = await missingEmailAiTables(sql);
+  if (missing.length) {
+    throw new RefusedError(`this is not an EmailAI database: table(s) ${missing.map(t => `"${t}"`).join(', ')} missing; nothing was changed`);
+  }
+}
+
+export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): Promise<{ applied: string[]; steps: unknown[] }> {
+  const sql = ctx.open(2);
+  await assertEmailAi(sql);
+  const prismaDir = str(ctx.options, 'prisma-migrations');
+  if (prismaDir) {
+    for (const name of PRISMA_MIGRATIONS) {
+      const file = join(prismaDir, name, 'migration.sql');
+      if (!existsSync(file)) throw new RefusedError(`--prisma-migrations: ${file} not found; nothing was changed`);
+    }
+  }
+  log.info(`schema: ${ctx.target.display} (lock_timeout ${ctx.settings.lockTimeoutMs} ms, ${ctx.settings.lockRetries} retries)`);
+  const config: driver.DriverConfig & { driver: typeof driver } = { driver, target: ctx.target, settings: ctx.settings, force: opts.force };
+  let applied: string[];
+  try {
+    applied = await ley.up({ cwd: PACKAGE_DIR, dir: 'migrations', config });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EMAILAI_LOCK_HELD') throw new RefusedError((err as Error).message);
+    if ((err as { code?: string }).code === 'EMAILAI_SCHEMA_CONFLICT') throw new RefusedError((err as Error).message);
+    throw err;
+  }
+  log.info(applied.length ? `schema: applied ${applied.join(', ')}` : 'schema: already up to date, nothing to do');
+  await prismaHistory(sql, prismaDir);
+  return { applied, steps: [] };
+}
+
+async function prismaHistory(sql: Sql, dir: string | undefined): Promise<void> {
+  for (const name of PRISMA_MIGRATIONS) {
+    const [row] = await sql`select 1 from "_prisma_migrations" where migration_name = ${name} and finished_at is not null and rolled_back_at is null`;
+    if (row) continue;
+    if (!dir) {
+      log.info(`prisma: in the app repository, mark the app migration as applied:  npx prisma migrate resolve --applied ${name}`);
+      continue;
+    }
+    const checksum = createHash('sha256').update(readFileSync(join(dir, name, 'migration.sql'))).digest('hex');
+    await sql.begin(async tx => {
+      const [rec] = await tx`
+        insert into "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+        values (gen_random_uuid()::text, ${checksum}, now(), ${name}, now(), 1)
+        returning id`;
+      await tx`insert into emailai_migration.recorded_prisma_migration (id, migration_name) values (${rec.id}, ${name})`;
+    });
+    log.info(`prisma: recorded ${name} as applied (sha256 ${checksum.slice(0, 12)}…)`);
+  }
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const result = await runSchema(ctx);
+  if (ctx.json) log.json({ command: 'schema', ...result });
+  return 0;
+}

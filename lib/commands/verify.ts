@@ -1,0 +1,77 @@
+// `runner.ts verify`: phase 3. Runs every checks/*.sql, prints one line each
+// (✓ holds · ✗ error-level check failed · ⚠ warning) with up to 10 offending rows
+// under a failure; --json gives one document, --junit FILE a JUnit XML file.
+// Exit 1 when an error-level check fails; warnings never fail the run.
+import { writeFileSync } from 'node:fs';
+import type { Sql } from 'postgres';
+import { type Context, str } from '../context.ts';
+import { listChecks, runCheck, type CheckResult } from '../checks.ts';
+import * as log from '../log.ts';
+
+export async function runVerify(sql: Sql): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of listChecks()) results.push(await runCheck(sql, check));
+  return results;
+}
+
+export function printResults(results: CheckResult[]): void {
+  for (const r of results) {
+    const mark = r.passed ? '✓' : r.severity === 'error' ? '✗' : '⚠';
+    log.info(`  ${mark} ${r.name.padEnd(52)} ${String(r.count).padStart(7)}  ${log.duration(r.ms)}`);
+    if (!r.passed) {
+      for (const row of r.rows) log.info(`      ${JSON.stringify(row)}`);
+      if (r.count > r.rows.length) log.info(`      … and ${r.count - r.rows.length} more (psql -X -f checks/${r.name}.sql lists them all)`);
+    }
+  }
+  const failed = results.filter(r => !r.passed && r.severity === 'error').length;
+  const warned = results.filter(r => !r.passed && r.severity === 'warn').length;
+  log.info(`verify: ${results.length - failed - warned} hold, ${failed} failed, ${warned} warning(s)`);
+}
+
+const xml = (s: string) => s.replace(/[<>&"']/g, c => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' }[c]!));
+
+export function junit(results: CheckResult[]): string {
+  const failures = results.filter(r => !r.passed && r.severity === 'error').length;
+  const seconds = results.reduce((s, r) => s + r.ms, 0) / 1000;
+  const cases = results.map(r => {
+    const head = `    <testcase classname="emailai.checks" name="${xml(r.name)}" time="${(r.ms / 1000).toFixed(3)}">`;
+    const body = JSON.stringify(r.rows, null, 2);
+    if (r.passed) return head + '</testcase>';
+    if (r.severity === 'warn') return `${head}\n      <system-out>${xml(`warning: ${r.count} row(s): ${r.what}\n${body}`)}</system-out>\n    </testcase>`;
+    return `${head}\n      <failure message="${xml(`${r.count} offending row(s): ${r.what}`)}">${xml(body)}</failure>\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="emailai-org-migration" tests="${results.length}" failures="${failures}" time="${seconds.toFixed(3)}">`,
+    `  <testsuite name="verify" tests="${results.length}" failures="${failures}" time="${seconds.toFixed(3)}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+export function verifyDocument(results: CheckResult[]) {
+  return {
+    passed: results.every(r => r.passed || r.severity === 'warn'),
+    checks: results.map(r => ({ name: r.name, severity: r.severity, what: r.what, count: r.count, passed: r.passed, ms: Math.round(r.ms), rows: r.rows })),
+  };
+}
+
+export async function verifyAndReport(ctx: Context, sql: Sql): Promise<{ exitCode: number; results: CheckResult[] }> {
+  log.info(`verify: ${ctx.target.display}`);
+  const results = await runVerify(sql);
+  printResults(results);
+  const file = str(ctx.options, 'junit');
+  if (file) {
+    writeFileSync(file, junit(results));
+    log.info(`verify: JUnit XML written to ${file}`);
+  }
+  return { exitCode: verifyDocument(results).passed ? 0 : 1, results };
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const { exitCode, results } = await verifyAndReport(ctx, ctx.open(2));
+  if (ctx.json) log.json({ command: 'verify', ...verifyDocument(results) });
+  return exitCode;
+}

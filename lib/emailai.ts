@@ -1,0 +1,11 @@
+// Is this an EmailAI database at the expected (pre- or post-migration) version?
+import type { Sql } from 'postgres';
+
+export const EMAILAI_TABLES = ['User', 'Account', 'EmailAccount', 'Premium', 'Rule', 'Group', 'Knowledge', 'Category', '_prisma_migrations'];
+
+export async function missingEmailAiTables(sql: Sql): Promise<string[]> {
+  const rows = await sql`
+    select t.name from unnest(${EMAILAI_TABLES}::text[]) as t(name)
+    where to_regclass(format('public.%I', t.name)) is null`;
+  return rows.map(r => r.name as string);
+}

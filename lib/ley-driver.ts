@@ -1,0 +1,137 @@
+// The ley driver of this package. ley 0.8 runs every pending migration in one
+// transaction and takes no lock; this driver gives it what it lacks:
+//   - the package's advisory lock, taken before the history is read (a second
+//     `ley up` stops with a message and changes nothing);
+//   - each migration applied step by step through runStep (lock_timeout, retries,
+//     CONCURRENTLY outside transactions), recorded in the history when done;
+//   - migration_log rows, and a refusal when an object exists but differs.
+// ley calls connect(config) -> setup(client) -> loop(client, files, method) -> end(client).
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Sql } from 'postgres';
+import { connect as open, resolveTarget, type Target } from './connection.ts';
+import { acquirePackageLock, type HeldLock } from './package-lock.ts';
+import { lockSettingsFromEnv, runStep, type LockSettings, type StepResult } from './steps.ts';
+import type { Migration } from './migration.ts';
+import { logEnd, logRolledBack, logStart } from './migration-log.ts';
+import { SQL_DIR } from './paths.ts';
+import { conflictingSchemaObjects } from './schema-objects.ts';
+import * as log from './log.ts';
+
+export interface DriverConfig {
+  target?: Target;
+  settings?: LockSettings;
+  /** Lets rollback/ files drop what the new app wrote (runner.ts rollback --schema --force). */
+  force?: boolean;
+}
+
+export interface Client {
+  sql: Sql;
+  lock: HeldLock;
+  settings: LockSettings;
+  sessionSettings: Record<string, string>;
+  results: StepResult[];
+}
+
+export const SCHEMA_PHASE = 'multi_tenant_schema';
+
+export async function connect(config: DriverConfig = {}): Promise<Client> {
+  const target = config.target ?? resolveTarget();
+  const sql = open(target, { max: 3 });
+  try {
+    const lock = await acquirePackageLock(sql);
+    return {
+      sql,
+      lock,
+      settings: config.settings ?? lockSettingsFromEnv(),
+      sessionSettings: config.force ? { 'emailai_migration.force': 'on' } : {},
+      results: [],
+    };
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+}
+
+/** The bookkeeping (migration_log, the registry) and ley's history table. */
+export async function setup(client: Client): Promise<{ name: string }[]> {
+  const quiet = { ...client.settings };
+  for (const file of ['010_migration_log.sql', '020_package_registry.sql']) {
+    await runStep(client.sql, join(SQL_DIR, file), quiet);
+  }
+  await client.sql`
+    create table if not exists emailai_migration.ley_migrations (
+      id serial primary key,
+      name varchar(255) not null,
+      created_at timestamp not null
+    )`;
+  const rows = await client.sql`select name from emailai_migration.ley_migrations order by id`;
+  return rows.map(r => ({ name: r.name as string }));
+}
+
+async function load(abs: string): Promise<Migration> {
+  const mod = await import(pathToFileURL(abs).href);
+  return (mod.default ?? mod) as Migration;
+}
+
+async function prismaAlreadyApplied(sql: Sql, name: string): Promise<boolean> {
+  const rows = await sql`
+    select 1 from public."_prisma_migrations" p
+    where to_regclass('public."_prisma_migrations"') is not null
+      and p.migration_name = ${name} and p.finished_at is not null and p.rolled_back_at is null
+      and not exists (select 1 from emailai_migration.recorded_prisma_migration r where r.id = p.id)`
+    .catch(() => []);
+  return rows.length > 0;
+}
+
+export async function loop(client: Client, files: { name: string; abs: string }[], method: 'up' | 'down'): Promise<void> {
+  const { sql } = client;
+  const logId = await logStart(sql, method === 'up' ? SCHEMA_PHASE : `${SCHEMA_PHASE}_rollback`);
+  try {
+    if (method === 'up') {
+      const conflicts = await conflictingSchemaObjects(sql);
+      if (conflicts.length) {
+        throw Object.assign(new Error(
+          `these objects exist but differ from the expected definition; nothing was changed:\n` +
+          conflicts.map(c => `    ${c.object_type} ${c.object_name}: expected ${c.expected}, found ${c.actual}`).join('\n') +
+          `\n  Fix or drop them by hand (see checks/schema_objects_missing_or_different.sql), then run this again.`),
+          { code: 'EMAILAI_SCHEMA_CONFLICT' });
+      }
+    }
+    for (const file of files) {
+      const migration = await load(file.abs);
+      const ctx = { sql, settings: client.settings, sessionSettings: client.sessionSettings, results: client.results };
+      if (method === 'up') {
+        log.info(`${file.name}`);
+        if (migration.prismaMigration && await prismaAlreadyApplied(sql, migration.prismaMigration)) {
+          log.info(`  the app's Prisma migration ${migration.prismaMigration} is already applied: its objects are verified, not created, and \`down\` will keep them`);
+          await sql`insert into emailai_migration.verified_only_migration (name) values (${file.name}) on conflict do nothing`;
+        }
+        await migration.apply(ctx);
+        await sql`insert into emailai_migration.ley_migrations (name, created_at) values (${file.name}, now())`;
+      } else {
+        log.info(`${file.name} (down)`);
+        const [verifiedOnly] = await sql`select 1 from emailai_migration.verified_only_migration where name = ${file.name}`;
+        if (verifiedOnly) {
+          log.info(`  its objects were created by the app's own Prisma migration, not by this package: kept`);
+        } else {
+          await migration.undo(ctx);
+        }
+        await sql.begin(async tx => {
+          await tx`delete from emailai_migration.ley_migrations where name = ${file.name}`;
+          await tx`delete from emailai_migration.verified_only_migration where name = ${file.name}`;
+        });
+      }
+    }
+    await logEnd(sql, logId, 'completed');
+    if (method === 'down') await logRolledBack(sql, SCHEMA_PHASE);
+  } catch (err) {
+    await logEnd(sql, logId, 'failed', err).catch(() => {});
+    throw err;
+  }
+}
+
+export async function end(client: Client): Promise<void> {
+  await client.lock.release();
+  await client.sql.end({ timeout: 5 });
+}

@@ -1,0 +1,53 @@
+// All printing. Human progress goes to stderr, the --json document to stdout.
+// Every line passes through scrub(): a password never reaches any output.
+
+const secrets = new Set<string>();
+
+export function addSecret(value: string | undefined | null): void {
+  if (value && value.length >= 1) secrets.add(value);
+}
+
+export function scrub(text: string): string {
+  let out = text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)([^@\s]*)@/gi, '$1***@');
+  for (const s of secrets) out = out.split(s).join('***');
+  return out;
+}
+
+const state = { json: false, quiet: false, debug: false };
+
+export function configureLog(opts: { json?: boolean; quiet?: boolean; debug?: boolean }): void {
+  Object.assign(state, opts);
+}
+
+export function isDebug(): boolean {
+  return state.debug;
+}
+
+export function info(line: string): void {
+  if (!state.quiet) process.stderr.write(scrub(line) + '\n');
+}
+
+export function warn(line: string): void {
+  process.stderr.write(scrub('⚠ ' + line) + '\n');
+}
+
+export function error(line: string): void {
+  process.stderr.write(scrub('✗ ' + line) + '\n');
+}
+
+/** Writes the one JSON document of a --json run to stdout. */
+export function json(doc: unknown): void {
+  process.stdout.write(scrub(JSON.stringify(doc, null, 2)) + '\n');
+}
+
+/** Writes human output meant for stdout (reports, plans) when not in --json mode. */
+export function out(text: string): void {
+  process.stdout.write(scrub(text) + '\n');
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m} min ${Math.round((ms - m * 60_000) / 1000)} s`;
+}

@@ -1,0 +1,9 @@
+// Where the package's files are, whatever the current directory.
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const SQL_DIR = join(PACKAGE_DIR, 'sql');
+export const ROLLBACK_DIR = join(PACKAGE_DIR, 'rollback');
+export const CHECKS_DIR = join(PACKAGE_DIR, 'checks');
+export const MIGRATIONS_DIR = join(PACKAGE_DIR, 'migrations');

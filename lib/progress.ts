@@ -1,0 +1,43 @@
+// Progress of a backfill pass on stderr: a live line on a terminal, plain lines
+// (at most one every 5 s) otherwise. done/total, rows per second, ETA.
+import * as log from './log.ts';
+
+export class Progress {
+  private started = performance.now();
+  private lastPrint = 0;
+  private done: number;
+  private changed = 0;
+  private live = Boolean(process.stderr.isTTY);
+
+  constructor(private name: string, private total: number, already: number) {
+    this.done = already;
+  }
+
+  update(rows: number, changed: number): void {
+    this.done += rows;
+    this.changed += changed;
+    const now = performance.now();
+    if (this.live) {
+      process.stderr.write('\r' + this.line() + '   ');
+    } else if (now - this.lastPrint > 5000) {
+      this.lastPrint = now;
+      log.info('  … ' + this.line());
+    }
+  }
+
+  end(): void {
+    if (this.live) process.stderr.write('\r');
+    log.info(`  ✓ ${this.line()}`);
+  }
+
+  private line(): string {
+    const seconds = (performance.now() - this.started) / 1000;
+    const total = Math.max(this.total, this.done);
+    const pct = total ? Math.min(100, Math.floor((this.done / total) * 100)) : 100;
+    const rate = seconds > 0 ? this.changed / seconds : 0;
+    const scanRate = seconds > 0 ? (this.done) / seconds : 0;
+    const eta = scanRate > 0 ? (total - this.done) / scanRate : 0;
+    const bar = this.live ? '[' + '#'.repeat(Math.round(pct / 5)).padEnd(20, '.') + '] ' : '';
+    return `${this.name.padEnd(24)} ${bar}${this.done}/${total} (${pct}%)  ${this.changed} written  ${Math.round(rate)} rows/s  ETA ${log.duration(eta * 1000)}`;
+  }
+}

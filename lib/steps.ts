@@ -1,0 +1,149 @@
+// Runs one SQL file of sql/ or rollback/ the lock-safe way:
+//   - a file marked `-- transaction: yes` runs in one transaction with
+//     SET LOCAL lock_timeout; a lock timeout (55P03) or a deadlock (40P01) rolls it
+//     back and it is retried with exponential backoff and jitter;
+//   - a file marked `-- transaction: none` holds exactly one statement (CREATE INDEX
+//     CONCURRENTLY), sent alone, outside any transaction. If it names its index
+//     (`-- index: name`) and that index exists INVALID (a failed build), the index is
+//     dropped CONCURRENTLY first and built again.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Sql } from 'postgres';
+import * as log from './log.ts';
+
+export interface LockSettings {
+  /** lock_timeout of every DDL statement, in ms. */
+  lockTimeoutMs: number;
+  /** How many times a statement that hit lock_timeout is tried again. */
+  lockRetries: number;
+  /** lock_timeout of CREATE INDEX CONCURRENTLY's waits for older transactions, in ms. */
+  indexWaitMs: number;
+}
+
+export const defaultLockSettings: LockSettings = {
+  lockTimeoutMs: 100,
+  lockRetries: 40,
+  indexWaitMs: 60_000,
+};
+
+export function lockSettingsFromEnv(env = process.env): LockSettings {
+  const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
+  return {
+    lockTimeoutMs: num(env.EMAILAI_LOCK_TIMEOUT_MS, defaultLockSettings.lockTimeoutMs),
+    lockRetries: num(env.EMAILAI_LOCK_RETRIES, defaultLockSettings.lockRetries),
+    indexWaitMs: num(env.EMAILAI_INDEX_WAIT_MS, defaultLockSettings.indexWaitMs),
+  };
+}
+
+export interface StepFile {
+  path: string;
+  name: string;
+  transaction: boolean;
+  index?: string;
+  /** The first line of the header's "Locks:" entry. */
+  locks: string;
+  text: string;
+}
+
+export function readStep(path: string): StepFile {
+  const text = readFileSync(path, 'utf8');
+  const header = (key: string) => text.match(new RegExp(`^--\\s*${key}:\\s*(.*)$`, 'mi'))?.[1]?.trim();
+  const transaction = header('transaction');
+  if (!transaction) throw new Error(`${path}: header has no "-- transaction:" line`);
+  return {
+    path,
+    name: basename(path),
+    transaction: !/^none\b/.test(transaction),
+    index: header('index'),
+    locks: header('Locks') ?? '',
+    text,
+  };
+}
+
+export interface StepResult {
+  name: string;
+  ms: number;
+  attempts: number;
+  locks: string;
+}
+
+const RETRYABLE = new Set(['55P03', '40P01']);
+
+export class StepError extends Error {
+  constructor(public step: string, public cause: unknown) {
+    super(`${step}: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+function backoffMs(attempt: number): number {
+  const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
+  return Math.round(base / 2 + Math.random() * base / 2);
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+export async function runStep(sql: Sql, path: string, settings: LockSettings,
+                              sessionSettings: Record<string, string> = {}): Promise<StepResult> {
+  const step = readStep(path);
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (step.transaction) {
+        await sql.begin(async tx => {
+          await tx`select set_config('lock_timeout', ${settings.lockTimeoutMs + 'ms'}, true)`;
+          for (const [k, v] of Object.entries(sessionSettings)) await tx`select set_config(${k}, ${v}, true)`;
+          await tx.unsafe(step.text);
+        });
+      } else {
+        const conn = await sql.reserve();
+        try {
+          await conn`select set_config('lock_timeout', ${settings.indexWaitMs + 'ms'}, false)`;
+          if (step.index) await dropInvalidIndex(conn, step.index);
+          await conn.unsafe(step.text);
+          if (step.index && !(await indexIsValid(conn, step.index))) {
+            throw Object.assign(new Error(`index "${step.index}" exists but is INVALID after the build`), { code: '55P03' });
+          }
+        } finally {
+          await conn`select set_config('lock_timeout', '0', false)`.catch(() => {});
+          conn.release();
+        }
+      }
+      const ms = performance.now() - started;
+      log.info(`  ✓ ${step.name.padEnd(58)} ${log.duration(ms).padStart(8)}${attempt > 1 ? `  (${attempt} tries)` : ''}   ${step.locks}`);
+      return { name: step.name, ms, attempts: attempt, locks: step.locks };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt <= settings.lockRetries) {
+        const wait = backoffMs(attempt);
+        log.info(`  … ${step.name}: ${code === '40P01' ? 'deadlock' : 'lock not granted within lock_timeout'}; try ${attempt + 1} in ${wait} ms`);
+        await sleep(wait);
+        continue;
+      }
+      if (code && RETRYABLE.has(code)) {
+        throw new StepError(step.name, new Error(`gave up after ${attempt} tries: a lock stayed unavailable (${(err as Error).message}). ` +
+          `Find the blocking session in pg_stat_activity, then run the same command again: finished steps are skipped.`));
+      }
+      throw new StepError(step.name, err);
+    }
+  }
+}
+
+async function indexIsValid(sql: Sql, name: string): Promise<boolean> {
+  const rows = await sql`
+    select i.indisvalid and i.indisready as ok
+    from pg_class c join pg_index i on i.indexrelid = c.oid
+    join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relname = ${name}`;
+  return rows.length === 0 ? false : Boolean(rows[0].ok);
+}
+
+async function dropInvalidIndex(sql: Sql, name: string): Promise<void> {
+  const rows = await sql`
+    select 1 from pg_class c join pg_index i on i.indexrelid = c.oid
+    join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relname = ${name} and not (i.indisvalid and i.indisready)`;
+  if (rows.length) {
+    log.info(`  … index "${name}" exists INVALID (a failed build): dropping it concurrently to build it again`);
+    await sql`drop index concurrently if exists ${sql('public')}.${sql(name)}`;
+  }
+}

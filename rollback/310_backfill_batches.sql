@@ -1,0 +1,7 @@
+-- 310_backfill_batches.sql (undo)
+-- What:     drops the backfill functions of sql/310 (not the data: see runner.ts rollback).
+-- Locks:    none on tables.
+-- Re-run:   safe (IF EXISTS).
+-- transaction: yes
+DROP FUNCTION IF EXISTS emailai_migration.backfill_batch(text, text, integer);
+DROP FUNCTION IF EXISTS emailai_migration.backfill_passes();

@@ -1,0 +1,6 @@
+-- 321_window_trigger_user_inserted.sql (undo)
+-- What:     drops trigger emailai_migration_user_inserted on "User" (undoes sql/321).
+-- Locks:    ACCESS EXCLUSIVE on "User" for an instant; waits at most lock_timeout.
+-- Re-run:   safe (IF EXISTS).
+-- transaction: yes
+DROP TRIGGER IF EXISTS emailai_migration_user_inserted ON "User";

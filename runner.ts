@@ -1,0 +1,154 @@
+#!/usr/bin/env -S npx tsx
+// The runner: parse arguments, open a connection, run the command, print, exit.
+// Every command lives in lib/commands/<name>.ts. Exit codes: 0 done, 1 failed,
+// 2 usage error, 3 refused by a precondition (nothing changed).
+import { parseArgs } from 'node:util';
+import type { Sql } from 'postgres';
+import { describeConnectionError, resolveTarget } from './lib/connection.ts';
+import { makeOpener, type Context } from './lib/context.ts';
+import { EXIT } from './lib/errors.ts';
+import { lockSettingsFromEnv } from './lib/steps.ts';
+import * as log from './lib/log.ts';
+
+const COMMANDS: Record<string, string> = {
+  preflight: 'read-only checks that the database and the role are ready; exit 3 if not',
+  backup: 'pg_dump -Fc, verified with pg_restore --list (--restore-to URL compares row counts)',
+  plan: 'dry run in a READ ONLY transaction: what each phase will do, and an ETA',
+  schema: 'phase 1: the lock-safe schema change (= ley up) and the window triggers',
+  backfill: 'phase 2: the batched, resumable data migration',
+  verify: 'phase 3: every check in checks/; exit 1 if an error-level check fails',
+  up: 'preflight + schema + backfill + verify, resuming after the last completed phase',
+  status: 'progress numbers, window triggers, migration_log',
+  report: 'the Markdown report of the migration (--output FILE)',
+  rollback: 'undo: --keep-orgs | --orgs | --schema, or --organization-id X; --dry-run',
+  repair: 'repair --user <id|email> | repair --seats',
+  cleanup: 'phase 5: remove the window triggers and the package bookkeeping',
+  monitor: 'post-deploy health: slow queries, seq scans, locks, drifted invariants',
+  diagnose: 'diagnose --user <id|email>: memberships, inboxes, links, seats',
+  announce: 'announce <week-before|day-before|done|paused>: the runbook messages, filled in',
+  demo: 'embedded PostgreSQL + a generated EmailAI database + the whole migration',
+};
+
+const OPTIONS = {
+  'database-url': { type: 'string' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  'lock-timeout': { type: 'string' },
+  'lock-retries': { type: 'string' },
+  'index-wait': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'sleep-ms': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  'keep-orgs': { type: 'boolean' },
+  orgs: { type: 'boolean' },
+  schema: { type: 'boolean' },
+  'organization-id': { type: 'string' },
+  user: { type: 'string' },
+  seats: { type: 'boolean' },
+  junit: { type: 'string' },
+  'prisma-migrations': { type: 'string' },
+  watch: { type: 'string' },
+  output: { type: 'string' },
+  file: { type: 'string' },
+  'restore-to': { type: 'string' },
+  restart: { type: 'boolean' },
+  'skip-preflight': { type: 'boolean' },
+  'max-transaction-age': { type: 'string' },
+  'min-days': { type: 'string' },
+  users: { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map(c => c.length));
+  return [
+    'usage: runner.ts <command> [options]',
+    '',
+    ...Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(width)}  ${d}`),
+    '',
+    'connection: --database-url URL, else DATABASE_URL, else PG* variables (.env is read)',
+    'common: --json (one JSON document on stdout) --debug (stack traces)',
+    'exit codes: 0 done · 1 a check or an operation failed · 2 usage error · 3 refused, nothing changed',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    log.error((err as Error).message);
+    process.stderr.write(usage() + '\n');
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stderr.write(usage() + '\n');
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  if (!(command in COMMANDS)) {
+    log.error(`unknown command "${command}"`);
+    process.stderr.write(usage() + '\n');
+    return EXIT.usage;
+  }
+  log.configureLog({ json: Boolean(values.json), debug: Boolean(values.debug) });
+
+  const target = resolveTarget(values['database-url']);
+  const env = lockSettingsFromEnv();
+  const ms = (key: string, fallback: number) => {
+    const v = (values as Record<string, unknown>)[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw Object.assign(new Error(`--${key} takes a whole number of milliseconds`), { exitCode: EXIT.usage });
+    return Number(v);
+  };
+  const pools: Sql[] = [];
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    log.warn('interrupt: stopping at the next batch boundary (Ctrl-C again to abort at once)');
+  };
+  process.on('SIGINT', onSigint);
+
+  try {
+    const ctx: Context = {
+      command,
+      options: values as Context['options'],
+      positionals: rest,
+      target,
+      json: Boolean(values.json),
+      settings: {
+        lockTimeoutMs: ms('lock-timeout', env.lockTimeoutMs),
+        lockRetries: ms('lock-retries', env.lockRetries),
+        indexWaitMs: ms('index-wait', env.indexWaitMs),
+      },
+      open: makeOpener(target, pools),
+      interrupted: () => stopRequested,
+    };
+    const mod = await import(`./lib/commands/${command}.ts`);
+    return await mod.run(ctx);
+  } catch (err) {
+    const e = err as { exitCode?: number; message?: string; stack?: string };
+    const connection = describeConnectionError(err, target);
+    if (connection) {
+      log.error(connection + '; nothing was changed');
+      return EXIT.refused;
+    }
+    if (e.exitCode === EXIT.usage || e.exitCode === EXIT.refused) {
+      log.error(e.message ?? String(err));
+      return e.exitCode;
+    }
+    log.error(e.message ?? String(err));
+    if (log.isDebug() && e.stack) process.stderr.write(log.scrub(e.stack) + '\n');
+    else process.stderr.write('  (run with --debug for the stack trace)\n');
+    return EXIT.failed;
+  } finally {
+    await Promise.all(pools.map(p => p.end({ timeout: 5 }).catch(() => {})));
+    process.off('SIGINT', onSigint);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

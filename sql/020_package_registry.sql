@@ -1,0 +1,61 @@
+-- 020_package_registry.sql
+-- What:     the package's own schema, emailai_migration: the registry of what the
+--           migration created or changed (so rollback touches only that) and the
+--           backfill's checkpoints. Nothing here is read by the application.
+-- Requires: nothing.
+-- Locks:    none on app tables (new schema, new tables).
+-- Re-run:   safe (IF NOT EXISTS).
+-- Undo:     none by `ley down` (the registry is what rollback reads);
+--           `runner.ts cleanup` drops the schema once the new app is stable.
+-- transaction: yes
+CREATE SCHEMA IF NOT EXISTS emailai_migration;
+
+-- Organizations (and their OWNER membership) the migration created.
+CREATE TABLE IF NOT EXISTS emailai_migration.created_organization (
+  organization_id text PRIMARY KEY,
+  user_id         text NOT NULL,
+  membership_id   text NOT NULL,
+  created_by      text NOT NULL CHECK (created_by IN ('backfill', 'trigger', 'repair')),
+  created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS created_organization_user_id_idx
+  ON emailai_migration.created_organization (user_id);
+
+-- Inboxes the migration linked, and to which organization.
+CREATE TABLE IF NOT EXISTS emailai_migration.linked_email_account (
+  email_account_id text PRIMARY KEY,
+  organization_id  text NOT NULL,
+  linked_at        timestamptz NOT NULL DEFAULT now()
+);
+
+-- Premium links the migration made ("Organization"."premiumId").
+CREATE TABLE IF NOT EXISTS emailai_migration.linked_premium (
+  organization_id text PRIMARY KEY,
+  premium_id      text NOT NULL,
+  linked_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS linked_premium_premium_id_idx
+  ON emailai_migration.linked_premium (premium_id);
+
+-- Keyset checkpoints of the backfill passes (an optimisation: every pass is
+-- guarded, so a lost checkpoint costs time, never correctness).
+CREATE TABLE IF NOT EXISTS emailai_migration.backfill_checkpoint (
+  pass       text PRIMARY KEY,
+  last_key   text,
+  rows_done  bigint NOT NULL DEFAULT 0,
+  finished   boolean NOT NULL DEFAULT false,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Schema migrations whose objects already existed (applied by the app's own
+-- `prisma migrate deploy`): verified, not created, so `ley down` must not drop them.
+CREATE TABLE IF NOT EXISTS emailai_migration.verified_only_migration (
+  name        text PRIMARY KEY,
+  verified_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Rows this package wrote into "_prisma_migrations" (schema --prisma-migrations).
+CREATE TABLE IF NOT EXISTS emailai_migration.recorded_prisma_migration (
+  id             varchar(36) PRIMARY KEY,
+  migration_name varchar(255) NOT NULL
+);

@@ -1,0 +1,17 @@
+-- 112_create_organization_member_table.sql
+-- What:     table "OrganizationMember" (indexes and foreign keys follow as steps).
+-- Requires: 110 (the enum).
+-- Locks:    none on app tables (a new, empty table; no foreign key yet, so no
+--           SHARE ROW EXCLUSIVE on "User").
+-- Re-run:   safe (IF NOT EXISTS).
+-- Undo:     rollback/112_create_organization_member_table.sql
+-- transaction: yes
+CREATE TABLE IF NOT EXISTS "OrganizationMember" (
+  "id"             TEXT NOT NULL,
+  "createdAt"      TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  "updatedAt"      TIMESTAMP(3) NOT NULL,
+  "role"           "OrganizationRole" NOT NULL DEFAULT 'MEMBER',
+  "userId"         TEXT NOT NULL,
+  "organizationId" TEXT NOT NULL,
+  CONSTRAINT "OrganizationMember_pkey" PRIMARY KEY ("id")
+);

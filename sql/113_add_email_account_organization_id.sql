@@ -1,0 +1,11 @@
+-- 113_add_email_account_organization_id.sql
+-- What:     column "EmailAccount"."organizationId" text, nullable (the old app
+--           never writes it; the backfill and the window triggers do).
+-- Requires: nothing.
+-- Locks:    ACCESS EXCLUSIVE on "EmailAccount", metadata only (no rewrite, no
+--           scan): an instant once granted; waits at most lock_timeout, then the
+--           runner retries with backoff, so app queries never queue behind it longer.
+-- Re-run:   safe (IF NOT EXISTS).
+-- Undo:     rollback/113_add_email_account_organization_id.sql
+-- transaction: yes
+ALTER TABLE "EmailAccount" ADD COLUMN IF NOT EXISTS "organizationId" TEXT;

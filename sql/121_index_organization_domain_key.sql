@@ -1,0 +1,12 @@
+-- 121_index_organization_domain_key.sql
+-- What:     unique index "Organization_domain_key" on "Organization" ("domain").
+-- Requires: the table and its columns (steps 111-114, 210-213).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "Organization": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID "Organization_domain_key" left by a failed build is
+--           dropped (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     dropped with its table or column (see rollback/ for the table or column).
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: Organization_domain_key
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Organization_domain_key" ON "Organization" ("domain");

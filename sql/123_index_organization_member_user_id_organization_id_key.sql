@@ -1,0 +1,12 @@
+-- 123_index_organization_member_user_id_organization_id_key.sql
+-- What:     unique index "OrganizationMember_userId_organizationId_key" on "OrganizationMember" ("userId", "organizationId").
+-- Requires: the table and its columns (steps 111-114, 210-213).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "OrganizationMember": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID "OrganizationMember_userId_organizationId_key" left by a failed build is
+--           dropped (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     dropped with its table or column (see rollback/ for the table or column).
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: OrganizationMember_userId_organizationId_key
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "OrganizationMember_userId_organizationId_key" ON "OrganizationMember" ("userId", "organizationId");

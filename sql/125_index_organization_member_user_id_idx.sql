@@ -1,0 +1,12 @@
+-- 125_index_organization_member_user_id_idx.sql
+-- What:     index "OrganizationMember_userId_idx" on "OrganizationMember" ("userId").
+-- Requires: the table and its columns (steps 111-114, 210-213).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "OrganizationMember": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID "OrganizationMember_userId_idx" left by a failed build is
+--           dropped (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     dropped with its table or column (see rollback/ for the table or column).
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: OrganizationMember_userId_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "OrganizationMember_userId_idx" ON "OrganizationMember" ("userId");

@@ -1,0 +1,12 @@
+-- 126_index_email_account_organization_id_idx.sql
+-- What:     index "EmailAccount_organizationId_idx" on "EmailAccount" ("organizationId").
+-- Requires: the table and its columns (steps 111-114, 210-213).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "EmailAccount": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID "EmailAccount_organizationId_idx" left by a failed build is
+--           dropped (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     dropped with its table or column (see rollback/ for the table or column).
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: EmailAccount_organizationId_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "EmailAccount_organizationId_idx" ON "EmailAccount" ("organizationId");

@@ -1,0 +1,22 @@
+-- 130_add_organization_premium_id_fkey.sql
+-- What:     foreign key "Organization_premiumId_fkey": "Organization"("premiumId") -> "Premium"("id")
+--           ON DELETE SET NULL ON UPDATE CASCADE, added NOT VALID: existing rows are
+--           not scanned here (step 140 validates them without blocking writes);
+--           new and updated rows are checked from now on.
+-- Requires: both tables and the column.
+-- Locks:    SHARE ROW EXCLUSIVE on "Organization" and "Premium" for an instant (no scan);
+--           waits at most lock_timeout, then the runner retries with backoff.
+-- Re-run:   safe (added only when no constraint of that name exists; one that
+--           exists with another definition is reported by
+--           checks/schema_objects_missing_or_different.sql and stops the phase).
+-- Undo:     dropped with its table or column (see rollback/).
+-- transaction: yes
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conname = 'Organization_premiumId_fkey' AND conrelid = '"Organization"'::regclass) THEN
+    ALTER TABLE "Organization" ADD CONSTRAINT "Organization_premiumId_fkey"
+      FOREIGN KEY ("premiumId") REFERENCES "Premium" ("id")
+      ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;
+  END IF;
+END $$;

@@ -1,0 +1,12 @@
+-- 223_index_group_created_by_idx.sql
+-- What:     index "Group_createdBy_idx" on "Group" ("createdBy").
+-- Requires: the table and its columns (steps 111-114, 210-213).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "Group": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID "Group_createdBy_idx" left by a failed build is
+--           dropped (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     dropped with its table or column (see rollback/ for the table or column).
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: Group_createdBy_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "Group_createdBy_idx" ON "Group" ("createdBy");

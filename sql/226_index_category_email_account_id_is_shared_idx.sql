@@ -1,0 +1,12 @@
+-- 226_index_category_email_account_id_is_shared_idx.sql
+-- What:     index "Category_emailAccountId_isShared_idx" on "Category" ("emailAccountId", "isShared").
+-- Requires: the table and its columns (steps 111-114, 210-213).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "Category": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID "Category_emailAccountId_isShared_idx" left by a failed build is
+--           dropped (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     dropped with its table or column (see rollback/ for the table or column).
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: Category_emailAccountId_isShared_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "Category_emailAccountId_isShared_idx" ON "Category" ("emailAccountId", "isShared");

@@ -1,0 +1,199 @@
+-- 300_migration_rules.sql
+-- What:     the data rules of the migration (SPEC "Data rules" 1-4), as functions in
+--           the package's schema. One definition, used by the backfill's batches
+--           (sql/310), by the window triggers (sql/320-325) and by `runner.ts repair`.
+--             personal_organization_name/slug/id   rule 1, pure functions
+--             home_organization(user)              rule 2: the organization an
+--                                                  inbox of that user belongs in
+--             create_personal_organizations(users) rule 1, set-based
+--             link_email_accounts(inboxes)         rule 2, set-based
+--             link_premiums(users)                 rule 3, set-based
+--             recompute_seats(premiums)            rule 3, usedSeats/maxSeats
+--           Rule 4 (createdBy = the inbox's owner) is a one-line join, written where
+--           it is used (sql/310 and the BEFORE INSERT triggers of sql/320 and 324-327).
+-- Requires: 020 (registry), the tables and columns of steps 110-114 and 210-213.
+-- Locks:    none (CREATE OR REPLACE FUNCTION).
+-- Re-run:   safe (CREATE OR REPLACE).
+-- Undo:     rollback/300_migration_rules.sql
+-- transaction: yes
+
+-- Rule 1, name: the user's name with control characters turned to spaces, runs of
+-- white space folded, trimmed; the email's local part when that leaves nothing.
+CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_name(user_name text, email text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(
+           nullif(btrim(regexp_replace(regexp_replace(coalesce(user_name, ''),
+                  '[[:cntrl:]]', ' ', 'g'), '\s+', ' ', 'g')), ''),
+           regexp_replace(email, '@[^@]*$', ''))
+         || '''s Organization'
+$$;
+
+-- Rule 1, slug: local part lower-cased, runs outside [a-z0-9] -> '-', cut to 40,
+-- trimmed of '-', 'org' when empty, then '-' and suffix_length hex characters of
+-- md5(user id). Deterministic: the same user always gets the same slug for a length.
+CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_slug(email text, user_id text, suffix_length integer)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(nullif(btrim(left(regexp_replace(lower(regexp_replace(email, '@[^@]*$', '')),
+                                                   '[^a-z0-9]+', '-', 'g'), 40), '-'), ''), 'org')
+         || '-' || substr(md5(user_id), 1, suffix_length)
+$$;
+
+-- Ids of what the migration creates are derived from the user id: a re-run after a
+-- crash, or a trigger racing a batch, computes the same rows, and ON CONFLICT makes
+-- the second writer a no-op.
+CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_id(user_id text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 'mig_org_' || md5('organization:' || user_id)
+$$;
+
+CREATE OR REPLACE FUNCTION emailai_migration.personal_membership_id(user_id text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 'mig_mem_' || md5('membership:' || user_id)
+$$;
+
+-- Rule 2: the organization a user's inboxes belong in: the earliest organization
+-- the user OWNS (their personal one, or the earliest they already owned). Never
+-- one they are only a member of: every member can open an organization's inboxes.
+CREATE OR REPLACE FUNCTION emailai_migration.home_organization(p_user_id text)
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT m."organizationId"
+  FROM public."OrganizationMember" m
+  JOIN public."Organization" o ON o.id = m."organizationId"
+  WHERE m."userId" = p_user_id AND m.role = 'OWNER'
+  ORDER BY o."createdAt", o.id
+  LIMIT 1
+$$;
+
+-- Rule 1, set-based: every user of p_user_ids who owns no organization gets one,
+-- with an OWNER membership, recorded in the registry. A slug already taken (by any
+-- organization, or by another user of the same call) lengthens that user's suffix
+-- by two characters and tries again. Returns the number of organizations created.
+CREATE OR REPLACE FUNCTION emailai_migration.create_personal_organizations(p_user_ids text[], p_origin text)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_suffix_length integer := 6;
+  v_created integer := 0;
+  v_step integer;
+BEGIN
+  LOOP
+    WITH pending AS (
+      SELECT u.id AS user_id,
+             emailai_migration.personal_organization_id(u.id) AS organization_id,
+             emailai_migration.personal_organization_name(u.name, u.email) AS name,
+             emailai_migration.personal_organization_slug(u.email, u.id, v_suffix_length) AS slug
+      FROM public."User" u
+      WHERE u.id = ANY (p_user_ids)
+        AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
+                        WHERE m."userId" = u.id AND m.role = 'OWNER')
+    ), free AS (
+      SELECT DISTINCT ON (p.slug) p.*
+      FROM pending p
+      WHERE NOT EXISTS (SELECT 1 FROM public."Organization" o WHERE o.slug = p.slug)
+      ORDER BY p.slug, p.user_id
+    ), organizations AS (
+      INSERT INTO public."Organization" (id, "createdAt", "updatedAt", name, slug)
+      SELECT f.organization_id, now(), now(), f.name, f.slug FROM free f
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), members AS (
+      INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+      SELECT emailai_migration.personal_membership_id(f.user_id), now(), now(), 'OWNER', f.user_id, f.organization_id
+      FROM free f JOIN organizations o ON o.id = f.organization_id
+      ON CONFLICT DO NOTHING
+      RETURNING "userId", "organizationId", id
+    )
+    INSERT INTO emailai_migration.created_organization (organization_id, user_id, membership_id, created_by)
+    SELECT m."organizationId", m."userId", m.id, p_origin FROM members m
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_step = ROW_COUNT;
+    v_created := v_created + v_step;
+
+    EXIT WHEN v_suffix_length >= 32 OR NOT EXISTS (
+      SELECT 1 FROM public."User" u
+      WHERE u.id = ANY (p_user_ids)
+        AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
+                        WHERE m."userId" = u.id AND m.role = 'OWNER'));
+    v_suffix_length := v_suffix_length + 2;
+  END LOOP;
+  RETURN v_created;
+END $$;
+
+-- Rule 2, set-based: each inbox of p_email_account_ids with no organization is
+-- linked to its owner's home organization; existing links are left alone.
+-- Returns the number of inboxes linked.
+CREATE OR REPLACE FUNCTION emailai_migration.link_email_accounts(p_email_account_ids text[])
+RETURNS integer LANGUAGE sql AS $$
+  WITH target AS (
+    SELECT ea.id, emailai_migration.home_organization(ea."userId") AS organization_id
+    FROM public."EmailAccount" ea
+    WHERE ea.id = ANY (p_email_account_ids) AND ea."organizationId" IS NULL
+  ), linked AS (
+    UPDATE public."EmailAccount" ea
+    SET "organizationId" = t.organization_id
+    FROM target t
+    WHERE ea.id = t.id AND t.organization_id IS NOT NULL AND ea."organizationId" IS NULL
+    RETURNING ea.id, ea."organizationId"
+  ), recorded AS (
+    INSERT INTO emailai_migration.linked_email_account (email_account_id, organization_id)
+    SELECT id, "organizationId" FROM linked
+    ON CONFLICT (email_account_id) DO UPDATE
+      SET organization_id = EXCLUDED.organization_id, linked_at = now()
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM recorded
+$$;
+
+-- Rule 3, usedSeats and maxSeats of p_premium_ids: usedSeats = distinct members of
+-- every organization linked to the premium; maxSeats = emailAccountsAccess, never
+-- below usedSeats, NULL (unlimited) when emailAccountsAccess is NULL. Premiums
+-- linked to no organization are left alone. Writes only rows that change.
+CREATE OR REPLACE FUNCTION emailai_migration.recompute_seats(p_premium_ids text[])
+RETURNS integer LANGUAGE sql AS $$
+  WITH seats AS (
+    SELECT o."premiumId" AS premium_id, count(DISTINCT m."userId")::integer AS used
+    FROM public."Organization" o
+    JOIN public."OrganizationMember" m ON m."organizationId" = o.id
+    WHERE o."premiumId" = ANY (p_premium_ids)
+    GROUP BY o."premiumId"
+  ), changed AS (
+    UPDATE public."Premium" p
+    SET "usedSeats" = s.used,
+        "maxSeats" = CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
+                          ELSE greatest(p."emailAccountsAccess", s.used) END
+    FROM seats s
+    WHERE p.id = s.premium_id
+      AND (p."usedSeats" IS DISTINCT FROM s.used
+           OR p."maxSeats" IS DISTINCT FROM CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
+                                                 ELSE greatest(p."emailAccountsAccess", s.used) END)
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM changed
+$$;
+
+-- Rule 3, links: each user of p_user_ids holding a premium has it linked to their
+-- home organization ("Organization"."premiumId"), unless that organization already
+-- has one. Returns the premiums linked (the caller recomputes their seats: the
+-- backfill once at the end, a trigger at once).
+CREATE OR REPLACE FUNCTION emailai_migration.link_premiums(p_user_ids text[])
+RETURNS text[] LANGUAGE sql AS $$
+  WITH target AS (
+    SELECT DISTINCT ON (h.organization_id) h.organization_id, u."premiumId" AS premium_id
+    FROM public."User" u
+    CROSS JOIN LATERAL (SELECT emailai_migration.home_organization(u.id) AS organization_id) h
+    WHERE u.id = ANY (p_user_ids) AND u."premiumId" IS NOT NULL AND h.organization_id IS NOT NULL
+    ORDER BY h.organization_id, u.id
+  ), linked AS (
+    UPDATE public."Organization" o
+    SET "premiumId" = t.premium_id
+    FROM target t
+    WHERE o.id = t.organization_id AND o."premiumId" IS NULL
+    RETURNING o.id, o."premiumId"
+  ), recorded AS (
+    INSERT INTO emailai_migration.linked_premium (organization_id, premium_id)
+    SELECT id, "premiumId" FROM linked
+    ON CONFLICT (organization_id) DO UPDATE
+      SET premium_id = EXCLUDED.premium_id, linked_at = now()
+    RETURNING premium_id
+  )
+  SELECT coalesce(array_agg(DISTINCT premium_id), '{}') FROM recorded
+$$;
