@@ -7,6 +7,11 @@
 -- Undo:     none: migration_log is the record of what happened and is kept by
 --           every rollback level and by cleanup.
 -- transaction: yes
+-- squawk:   prefer-bigint-over-int: integer is Prisma's Int and the runbook's SERIAL.
+-- squawk:   prefer-identity: SERIAL is the runbook's definition of migration_log.
+-- squawk:   prefer-text-field: varchar(N) is the runbook's own definition of migration_log / Prisma's "_prisma_migrations" types.
+-- squawk:   prefer-timestamp-tz: TIMESTAMP(3) / timestamp are the app's Prisma types and the runbook's migration_log definition.
+-- squawk-ignore-file prefer-bigint-over-int, prefer-identity, prefer-text-field, prefer-timestamp-tz
 CREATE TABLE IF NOT EXISTS migration_log (
   id SERIAL PRIMARY KEY,
   migration_name VARCHAR(255) NOT NULL,

@@ -9,6 +9,8 @@
 --           ignored on purpose: the types are Prisma's (TIMESTAMP(3), text ids),
 --           and the app's Prisma client and schema diff depend on them.
 -- transaction: yes
+-- squawk:   prefer-timestamp-tz: TIMESTAMP(3) / timestamp are the app's Prisma types and the runbook's migration_log definition.
+-- squawk-ignore-file prefer-timestamp-tz
 CREATE TABLE IF NOT EXISTS "Organization" (
   "id"        TEXT NOT NULL,
   "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,

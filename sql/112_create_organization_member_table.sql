@@ -6,6 +6,8 @@
 -- Re-run:   safe (IF NOT EXISTS).
 -- Undo:     rollback/112_create_organization_member_table.sql
 -- transaction: yes
+-- squawk:   prefer-timestamp-tz: TIMESTAMP(3) / timestamp are the app's Prisma types and the runbook's migration_log definition.
+-- squawk-ignore-file prefer-timestamp-tz
 CREATE TABLE IF NOT EXISTS "OrganizationMember" (
   "id"             TEXT NOT NULL,
   "createdAt"      TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
