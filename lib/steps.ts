@@ -55,9 +55,17 @@ export function readStep(path: string): StepFile {
     name: basename(path),
     transaction: !/^none\b/.test(transaction),
     index: header('index'),
-    locks: header('Locks') ?? '',
+    locks: locksSummary(text),
     text,
   };
+}
+
+/** The header's "Locks:" entry (with its continuation lines) up to its first sentence end. */
+function locksSummary(text: string): string {
+  const m = text.match(/^--\s*Locks:\s*(.*(?:\n--\s{4,}.*)*)/mi);
+  if (!m) return '';
+  const full = m[1].replace(/\n--\s+/g, ' ').replace(/\s+/g, ' ').trim();
+  return full.split(/(?<=[^(]*)[:;.](?:\s|$)/)[0].trim();
 }
 
 export interface StepResult {

@@ -19,8 +19,10 @@ export function printResults(results: CheckResult[]): void {
     const mark = r.passed ? '✓' : r.severity === 'error' ? '✗' : '⚠';
     log.info(`  ${mark} ${r.name.padEnd(52)} ${String(r.count).padStart(7)}  ${log.duration(r.ms)}`);
     if (!r.passed) {
-      for (const row of r.rows) log.info(`      ${JSON.stringify(row)}`);
-      if (r.count > r.rows.length) log.info(`      … and ${r.count - r.rows.length} more (psql -X -f checks/${r.name}.sql lists them all)`);
+      // Up to 10 rows under a failure; a warning shows 3, to keep the screen readable.
+      const shown = r.severity === 'error' ? r.rows : r.rows.slice(0, 3);
+      for (const row of shown) log.info(`      ${JSON.stringify(row)}`);
+      if (r.count > shown.length) log.info(`      … and ${r.count - shown.length} more (psql -X -f checks/${r.name}.sql lists them all)`);
     }
   }
   const failed = results.filter(r => !r.passed && r.severity === 'error').length;
