@@ -59,6 +59,23 @@ const OPTIONS = {
   'min-days': { type: 'string' },
   users: { type: 'string' },
   config: { type: 'string' },
+  // monitor / cleanup / announce (issue 8)
+  'slow-ms': { type: 'string' },
+  'min-rows': { type: 'string' },
+  'seq-scan-pct': { type: 'string' },
+  'connections-pct': { type: 'string' },
+  'lock-wait-ms': { type: 'string' },
+  'deployed-at': { type: 'string' },
+  date: { type: 'string' },
+  time: { type: 'string' },
+  'end-time': { type: 'string' },
+  'verified-time': { type: 'string' },
+  'contact-email': { type: 'string' },
+  'status-url': { type: 'string' },
+  'support-url': { type: 'string' },
+  'docs-url': { type: 'string' },
+  'organization-url': { type: 'string' },
+  'invite-url': { type: 'string' },
 } as const;
 
 function usage(): string {

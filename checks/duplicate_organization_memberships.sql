@@ -7,7 +7,7 @@
 WITH dup AS (
   SELECT om."userId"                                             AS user_id,
          om."organizationId"                                     AS organization_id,
-         count(*)                                                AS membership_count,
+         count(*)::int                                                AS membership_count,
          string_agg(om.role::text, ',' ORDER BY om."createdAt", om.id) AS roles,
          string_agg(om.id, ',' ORDER BY om."createdAt", om.id)         AS membership_ids
   FROM "OrganizationMember" om

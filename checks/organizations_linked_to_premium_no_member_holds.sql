@@ -9,7 +9,7 @@ SELECT o.id          AS organization_id,
        o.slug        AS organization_slug,
        o."premiumId" AS premium_id,
        p.tier        AS tier,
-       (SELECT count(*) FROM "OrganizationMember" m
+       (SELECT count(*)::int FROM "OrganizationMember" m
          WHERE m."organizationId" = o.id) AS member_count,
        (SELECT string_agg(ou.email, ', ' ORDER BY ou.email)
           FROM "OrganizationMember" m

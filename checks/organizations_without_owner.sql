@@ -9,9 +9,9 @@ SELECT o.id          AS organization_id,
        o.slug        AS organization_slug,
        o."premiumId" AS premium_id,
        o."createdAt" AS organization_created_at,
-       (SELECT count(*) FROM "OrganizationMember" m
+       (SELECT count(*)::int FROM "OrganizationMember" m
          WHERE m."organizationId" = o.id)  AS member_count,
-       (SELECT count(*) FROM "EmailAccount" ea
+       (SELECT count(*)::int FROM "EmailAccount" ea
          WHERE ea."organizationId" = o.id) AS email_account_count
 FROM "Organization" o
 WHERE NOT EXISTS (

@@ -6,14 +6,14 @@
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH linked AS (
   SELECT o."premiumId" AS premium_id,
-         count(*)      AS organization_count
+         count(*)::int      AS organization_count
   FROM "Organization" o
   WHERE o."premiumId" IS NOT NULL
   GROUP BY o."premiumId"
 ),
 members AS (
   SELECT o."premiumId"              AS premium_id,
-         count(DISTINCT om."userId") AS member_count
+         count(DISTINCT om."userId")::int AS member_count
   FROM "Organization" o
   JOIN "OrganizationMember" om ON om."organizationId" = o.id
   WHERE o."premiumId" IS NOT NULL

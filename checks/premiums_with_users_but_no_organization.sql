@@ -6,7 +6,7 @@
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH holders AS (
   SELECT u."premiumId"                                    AS premium_id,
-         count(*)                                         AS user_count,
+         count(*)::int                                         AS user_count,
          (array_agg(u.email ORDER BY u."createdAt", u.id))[1:5] AS first_user_emails
   FROM "User" u
   WHERE u."premiumId" IS NOT NULL

@@ -13,7 +13,7 @@ WITH admins AS (
 ),
 linked AS (
   SELECT o."premiumId" AS premium_id,
-         count(*)      AS organization_count
+         count(*)::int      AS organization_count
   FROM "Organization" o
   WHERE o."premiumId" IS NOT NULL
   GROUP BY o."premiumId"

@@ -55,6 +55,16 @@ export async function connect(config: DriverConfig = {}): Promise<Client> {
 
 /** The bookkeeping (migration_log, the registry) and ley's history table. */
 export async function setup(client: Client): Promise<{ name: string }[]> {
+  // After `runner.ts cleanup` the bookkeeping (and ley's history with it) is gone on
+  // purpose: a `ley up` then would install the window triggers again on a live app.
+  const [cleaned] = await client.sql`
+    select 1 from migration_log where to_regclass('public.migration_log') is not null
+      and migration_name = 'cleanup' and status = 'completed'`.catch(() => []);
+  if (cleaned) {
+    throw Object.assign(new Error('the migration was finished and cleaned up (migration_log has a completed cleanup row): ' +
+      'there is nothing for ley to do, and re-running it would reinstall the window triggers; nothing was changed'),
+      { code: 'EMAILAI_CLEANED_UP' });
+  }
   const quiet = { ...client.settings };
   for (const file of ['010_migration_log.sql', '020_package_registry.sql']) {
     await runStep(client.sql, join(SQL_DIR, file), quiet);

@@ -154,9 +154,12 @@ CREATE OR REPLACE FUNCTION emailai_migration.recompute_seats(p_premium_ids text[
 RETURNS integer LANGUAGE sql AS $$
   WITH seats AS (
     SELECT o."premiumId" AS premium_id, count(DISTINCT m."userId")::integer AS used
-    FROM public."Organization" o
+    -- "Organization"."premiumId" has no index (the app's schema has none): a hash
+    -- join with the id list scans "Organization" once, where premiumId = ANY(array)
+    -- would compare every row with every element.
+    FROM unnest(p_premium_ids) AS wanted(premium_id)
+    JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
     JOIN public."OrganizationMember" m ON m."organizationId" = o.id
-    WHERE o."premiumId" = ANY (p_premium_ids)
     GROUP BY o."premiumId"
   ), changed AS (
     UPDATE public."Premium" p

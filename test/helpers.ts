@@ -3,6 +3,7 @@
 // wrapper whose setup failure fails every test of the suite (uvu swallows errors
 // thrown in a `before` hook, so the suites here never use one).
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
 import { suite as uvuSuite } from 'uvu';
@@ -111,7 +112,8 @@ const GUARD = fileURLToPath(new URL('../lib/exit-code-guard.ts', import.meta.url
 /** Runs a TypeScript entry point of the package (runner.ts by default) as a child process. */
 export function runTs(args: string[], opts: { env?: Record<string, string | undefined>; script?: string; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<RunResult> & { child: ReturnType<typeof spawn> } {
   const script = opts.script ?? fileURLToPath(new URL('../runner.ts', import.meta.url));
-  const env = { ...process.env, ...opts.env };
+  // EMAILAI_REPORT_DIR: `up` writes its report there, not into the package folder.
+  const env: Record<string, string | undefined> = { EMAILAI_REPORT_DIR: tmpdir(), ...process.env, ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const child = spawn(process.execPath, [TSX, '--import', GUARD, script, ...args], {
     cwd: opts.cwd ?? PACKAGE_DIR,
@@ -145,7 +147,7 @@ export function runner(db: TestDatabase, args: string[], env: Record<string, str
  */
 export async function catalogSnapshot(sql: Sql): Promise<string[]> {
   const rows = await sql`
-    select 'table ' || c.relname || ' ' || c.relkind as line
+    select 'table ' || c.relname || ' ' || c.relkind::text as line
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S') and c.relname not like 'migration_log%'
     union all

@@ -249,3 +249,19 @@ appliedByApp.test('are verified, not re-created, and ley down keeps them', async
   assert.is(rule.n, 0, 'our own second migration is undone');
 });
 appliedByApp.run();
+
+const cleaned = dbSuite('schema: after cleanup', fixture);
+cleaned.test('ley up and runner schema refuse to reinstall the window triggers', async db => {
+  let r = await runner(db, ['schema']);
+  assert.is(r.code, 0, r.stderr);
+  await db.sql`drop schema emailai_migration cascade`;
+  await db.sql`insert into migration_log (migration_name, status, completed_at) values ('cleanup', 'completed', now())`;
+  const l = await ley(db, ['up']);
+  assert.is.not(l.code, 0, l.out);
+  assert.match(l.out, /cleaned up/);
+  r = await runner(db, ['schema']);
+  assert.is(r.code, 3, r.stderr);
+  const [t] = await db.sql`select count(*)::int as n from pg_trigger where tgname like 'emailai_migration_%'`;
+  assert.is(t.n, 0);
+});
+cleaned.run();

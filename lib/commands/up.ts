@@ -5,6 +5,7 @@ import type { Context } from '../context.ts';
 import { runSchema } from './schema.ts';
 import { runBackfill } from './backfill.ts';
 import { verifyAndReport, verifyDocument } from './verify.ts';
+import { writeReport } from './report.ts';
 import * as log from '../log.ts';
 
 export async function run(ctx: Context): Promise<number> {
@@ -14,7 +15,9 @@ export async function run(ctx: Context): Promise<number> {
   const schema = await runSchema(ctx);
   const passes = await runBackfill(ctx);
   const { exitCode, results } = await verifyAndReport(ctx, ctx.open(2));
+  const report = await writeReport(ctx, ctx.open(1), results);
+  log.info(`up: report written to ${report}`);
   log.info(`up: ${exitCode === 0 ? 'done' : 'FAILED verification'} in ${log.duration(performance.now() - started)}`);
-  if (ctx.json) log.json({ command: 'up', schema, backfill: passes, verify: verifyDocument(results) });
+  if (ctx.json) log.json({ command: 'up', schema, backfill: passes, verify: verifyDocument(results), report });
   return exitCode;
 }

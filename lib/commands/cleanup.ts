@@ -1,0 +1,107 @@
+// `runner.ts cleanup`: phase 5, once the new app is stable. Refuses (exit 3, nothing
+// changed) while the migrated data has been live for less than --min-days (default 30;
+// --force overrides the age only) or while any error-level check fails (never
+// overridden: the registry cleanup drops is what rollback and repair would need).
+// Then, under the package lock and recorded in migration_log ('cleanup'): the window
+// triggers (rollback/327..321), their functions (320), the backfill and rule functions
+// (310, 300), and schema emailai_migration (rollback/cleanup_package_bookkeeping.sql).
+// public.migration_log stays. --dry-run lists what would be dropped.
+import { join } from 'node:path';
+import type { Sql } from 'postgres';
+import { type Context, int, str } from '../context.ts';
+import { listChecks, runCheck } from '../checks.ts';
+import { RefusedError, UsageError } from '../errors.ts';
+import { logged } from '../migration-log.ts';
+import { acquirePackageLock } from '../package-lock.ts';
+import { PACKAGE_DIR, ROLLBACK_DIR } from '../paths.ts';
+import { runStep } from '../steps.ts';
+import * as log from '../log.ts';
+
+export const CLEANUP_PHASE = 'cleanup';
+
+/** Run in this order: triggers before the functions they call, the schema last. */
+export const CLEANUP_STEPS = [
+  '327_window_trigger_category_inserted.sql',
+  '326_window_trigger_knowledge_inserted.sql',
+  '325_window_trigger_group_inserted.sql',
+  '324_window_trigger_rule_inserted.sql',
+  '323_window_trigger_email_account_written.sql',
+  '322_window_trigger_user_premium_changed.sql',
+  '321_window_trigger_user_inserted.sql',
+  '320_window_trigger_functions.sql',
+  '310_backfill_batches.sql',
+  '300_migration_rules.sql',
+  'cleanup_package_bookkeeping.sql',
+];
+
+const SQL = (name: string) => join(PACKAGE_DIR, 'lib', 'sql', name);
+
+export async function inventory(sql: Sql): Promise<{ object_type: string; object_name: string }[]> {
+  return (await sql.file(SQL('cleanup_inventory.sql'))) as unknown as { object_type: string; object_name: string }[];
+}
+
+/** When the new app went live: --deployed-at / EMAILAI_DEPLOYED_AT, else the data phase's completion. */
+async function liveSince(ctx: Context, sql: Sql): Promise<{ since: Date; ageDays: number; source: string }> {
+  const given = str(ctx.options, 'deployed-at') ?? process.env.EMAILAI_DEPLOYED_AT;
+  if (given) {
+    const since = new Date(given);
+    if (Number.isNaN(since.getTime())) throw new UsageError(`--deployed-at takes a date (YYYY-MM-DD or ISO 8601), got "${given}"`);
+    return { since, ageDays: (Date.now() - since.getTime()) / 86_400_000, source: '--deployed-at' };
+  }
+  const [row] = await sql.file(SQL('cleanup_live_since.sql'));
+  if (!row.live_since) {
+    throw new RefusedError('migration_log has no completed multi_tenant_data row: the data phase never finished here, so there is nothing to clean up after (give --deployed-at if the log was lost)');
+  }
+  return { since: row.live_since as Date, ageDays: Number(row.age_days), source: 'migration_log multi_tenant_data' };
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const minDays = int(ctx.options, 'min-days', 30);
+  const force = Boolean(ctx.options.force);
+  const dryRun = Boolean(ctx.options['dry-run']);
+  const sql = ctx.open(2);
+  const lock = dryRun ? undefined : await acquirePackageLock(sql);
+  try {
+    const live = await liveSince(ctx, sql);
+    const age = `live since ${live.since.toISOString()} (${live.source}): ${live.ageDays.toFixed(1)} day(s)`;
+    if (live.ageDays < minDays) {
+      if (!force) throw new RefusedError(`cleanup refused: the new app has been ${age}, less than --min-days ${minDays}. Until then rollback still needs the registry. --force overrides the age (only the age)`);
+      log.warn(`--force: ${age}, less than ${minDays} days`);
+    } else {
+      log.info(`cleanup: ${age}`);
+    }
+
+    const failing: string[] = [];
+    for (const check of listChecks().filter(c => c.severity === 'error')) {
+      const r = await runCheck(sql, check, 1);
+      if (!r.passed) failing.push(`${r.name} (${r.count})`);
+    }
+    if (failing.length) {
+      throw new RefusedError(`cleanup refused: error-level check(s) fail: ${failing.join(', ')}. ` +
+        'Fix them first (runner.ts monitor names the repair); --force does not override this');
+    }
+
+    const before = await inventory(sql);
+    if (dryRun) {
+      if (ctx.json) log.json({ command: 'cleanup', dryRun: true, liveSince: live.since, ageDays: live.ageDays, wouldDrop: before, steps: CLEANUP_STEPS });
+      else {
+        log.out(`cleanup --dry-run: would drop ${before.length} object(s), keep public.migration_log:`);
+        for (const o of before) log.out(`  ${o.object_type.padEnd(8)} ${o.object_name}`);
+      }
+      return 0;
+    }
+
+    const steps = await logged(sql, CLEANUP_PHASE, async () => {
+      const done = [];
+      for (const file of CLEANUP_STEPS) done.push(await runStep(sql, join(ROLLBACK_DIR, file), ctx.settings));
+      const left = await inventory(sql);
+      if (left.length) throw new Error(`objects of the package remain after cleanup: ${left.map(o => `${o.object_type} ${o.object_name}`).join(', ')}`);
+      return done;
+    });
+    log.info(`cleanup: dropped ${before.length} object(s); public.migration_log kept`);
+    if (ctx.json) log.json({ command: 'cleanup', dryRun: false, liveSince: live.since, ageDays: live.ageDays, dropped: before, steps });
+    return 0;
+  } finally {
+    await lock?.release();
+  }
+}

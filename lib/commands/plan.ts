@@ -1,0 +1,121 @@
+// `runner.ts plan`: the runbook's dry run. One READ ONLY transaction computes what
+// `backfill` will do with the rules of sql/300 (lib/sql/plan_*.sql), before or after
+// the schema phase, and an ETA from a documented, conservative rate.
+import { join } from 'node:path';
+import type { Sql } from 'postgres';
+import { type Context, int } from '../context.ts';
+import { PACKAGE_DIR } from '../paths.ts';
+import { assertEmailAi } from './schema.ts';
+import * as log from '../log.ts';
+
+const SQL_FILES = join(PACKAGE_DIR, 'lib', 'sql');
+/**
+ * Driving-table rows per second of the backfill, all passes together, for the ETA.
+ * Conservative: the field notes measured 8–9k users/s for organizations + members +
+ * inbox links on 2 cores; the "Rule" creator UPDATE is slower (index upkeep).
+ */
+export const BACKFILL_ROWS_PER_SECOND = 5000;
+/** The passes of sql/310 backfill_passes() and the table each walks. */
+const PASS_TABLES: [string, string][] = [
+  ['personal_organizations', 'User'], ['email_account_links', 'EmailAccount'], ['premium_links', 'User'],
+  ['premium_seats', 'Premium'], ['rule_creators', 'Rule'], ['group_creators', 'Group'],
+  ['knowledge_creators', 'Knowledge'], ['category_creators', 'Category'],
+];
+
+export interface Plan {
+  schemaPhaseDone: boolean;
+  users: number;
+  organizationsToCreate: number;
+  usersOwningOrganizations: number;
+  emailAccounts: number;
+  emailAccountsToLink: number;
+  premiums: number;
+  premiumLinksToCreate: number;
+  premiumsToLink: number;
+  premiumSeatsToUpdate: number;
+  seatsPerPremium: { premiumId: string; usedSeats: number; maxSeats: number | null; emailAccountsAccess: number | null }[];
+  customersOverSeats: { premiumId: string; users: number; emailAccountsAccess: number }[];
+  premiumsWithoutUsers: number;
+  resourcesWithoutCreator: Record<string, number>;
+  batchSize: number;
+  batches: { pass: string; table: string; rows: number; batches: number }[];
+  etaSeconds: number;
+}
+
+export async function computePlan(sql: Sql, opts: { batchSize: number; top: number; sleepMs: number }): Promise<Plan> {
+  return sql.begin('read only', async tx => {
+    await assertEmailAi(tx as unknown as Sql);
+    const [{ done }] = await tx`select to_regclass('public."Organization"') is not null
+      and exists (select 1 from pg_attribute where attrelid = to_regclass('public."Rule"') and attname = 'createdBy') as done`;
+    const file = join(SQL_FILES, done ? 'plan_after_schema.sql' : 'plan_before_schema.sql');
+    const [r] = await tx.file(file, [opts.top, opts.batchSize]);
+    const driving = r.driving_rows as Record<string, number>;
+    // backfill stops a pass after the first batch shorter than the batch size.
+    const batches = PASS_TABLES.map(([pass, table]) => {
+      const rows = Number(driving[table]);
+      return { pass, table, rows, batches: Math.floor(rows / opts.batchSize) + 1 };
+    });
+    const rows = batches.reduce((s, b) => s + b.rows, 0);
+    const batchCount = batches.reduce((s, b) => s + b.batches, 0);
+    return {
+      schemaPhaseDone: Boolean(done),
+      users: r.users,
+      organizationsToCreate: r.organizations_to_create,
+      usersOwningOrganizations: r.users_owning_organizations,
+      emailAccounts: r.email_accounts,
+      emailAccountsToLink: r.email_accounts_to_link,
+      premiums: r.premiums,
+      premiumLinksToCreate: r.premium_links_to_create,
+      premiumsToLink: r.premiums_to_link,
+      premiumSeatsToUpdate: r.premium_seats_to_update,
+      seatsPerPremium: r.seats_per_premium,
+      customersOverSeats: r.customers_over_seats,
+      premiumsWithoutUsers: r.premiums_without_users,
+      resourcesWithoutCreator: Object.fromEntries(Object.entries(r.resources_without_creator as Record<string, unknown>).map(([k, v]) => [k, Number(v)])),
+      batchSize: opts.batchSize,
+      batches,
+      etaSeconds: Math.ceil(rows / BACKFILL_ROWS_PER_SECOND + batchCount * opts.sleepMs / 1000),
+    };
+  });
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function printPlan(p: Plan): void {
+  log.out([
+    `plan (dry run, READ ONLY transaction; ${p.schemaPhaseDone ? 'after' : 'before'} the schema phase)`,
+    '',
+    `  users found                         ${n(p.users)}`,
+    `  organizations to create             ${n(p.organizationsToCreate)}`,
+    `  users who already own organizations ${n(p.usersOwningOrganizations)}`,
+    `  inboxes to link                     ${n(p.emailAccountsToLink)} of ${n(p.emailAccounts)}`,
+    `  premiums to link                    ${n(p.premiumsToLink)} of ${n(p.premiums)} (${n(p.premiumLinksToCreate)} organization link(s))`,
+    `  premiums whose seats change         ${n(p.premiumSeatsToUpdate)}`,
+    `  premiums with no users              ${n(p.premiumsWithoutUsers)} (stay unlinked: a warning)`,
+    `  resources without creator           ${Object.entries(p.resourcesWithoutCreator).map(([t, c]) => `${t} ${n(c)}`).join(', ')}`,
+    '',
+    `  seats per premium (top ${p.seatsPerPremium.length}):`,
+    ...p.seatsPerPremium.map(s => `    ${s.premiumId.padEnd(30)} usedSeats ${String(s.usedSeats).padStart(5)}  maxSeats ${s.maxSeats ?? 'unlimited'}`),
+    `  customers whose users outnumber emailAccountsAccess (billing review): ${p.customersOverSeats.length}`,
+    ...p.customersOverSeats.slice(0, 20).map(c => `    ${c.premiumId.padEnd(30)} ${c.users} users, ${c.emailAccountsAccess} bought`),
+    ...(p.customersOverSeats.length > 20 ? [`    … and ${p.customersOverSeats.length - 20} more (--json lists them all)`] : []),
+    '',
+    `  batches at --batch-size ${n(p.batchSize)}:`,
+    ...p.batches.map(b => `    ${b.pass.padEnd(24)} ${b.table.padEnd(13)} ${n(b.rows).padStart(10)} rows  ${n(b.batches).padStart(6)} batch(es)`),
+    `  estimated backfill time             ${log.duration(p.etaSeconds * 1000)} (at ${n(BACKFILL_ROWS_PER_SECOND)} rows/s, plus --sleep-ms)`,
+    '',
+    'DRY RUN — nothing was changed',
+  ].join('\n'));
+}
+
+export async function run(ctx: Context): Promise<number> {
+  log.info(`plan: ${ctx.target.display}`);
+  const plan = await computePlan(ctx.open(1), {
+    batchSize: Math.max(1, int(ctx.options, 'batch-size', 2000)),
+    top: 10,
+    sleepMs: int(ctx.options, 'sleep-ms', 0),
+  });
+  if (ctx.json) log.json({ command: 'plan', ...plan });
+  else printPlan(plan);
+  return 0;
+}

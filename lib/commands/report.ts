@@ -1,0 +1,83 @@
+// `runner.ts report`: the Markdown record of the migration for the retrospective and
+// the status page: each phase's start, end and duration (migration_log), the counts,
+// every check's result, and the warnings a person must act on. Written to --output
+// (default emailai-migration-report-<timestamp>.md); `up` writes it at its end.
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Sql } from 'postgres';
+import { type Context, str } from '../context.ts';
+import type { CheckResult } from '../checks.ts';
+import { collectStatus, type Status } from './status.ts';
+import { runVerify } from './verify.ts';
+import * as log from '../log.ts';
+
+/** Checks whose failures are the warnings a person acts on, and what to do. */
+const ACTIONS: Record<string, string> = {
+  premiums_without_users: 'premiums left unlinked (no users): billing decides whether to cancel them',
+  premiums_with_users_but_no_organization: 'premiums with users left unlinked: run `runner.ts repair --seats` / check the users',
+  premiums_with_more_users_than_seats_bought: 'customers over their seat count: billing review (maxSeats was raised to usedSeats)',
+};
+
+const stamp = (d: Date | null | undefined) => d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) : '—';
+const cell = (v: unknown) => String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function reportMarkdown(display: string, s: Status, checks: CheckResult[] | undefined): string {
+  const md: string[] = [`# EmailAI organization migration report`, '',
+    `Database: \`${display}\` · written ${stamp(new Date())} UTC`, '', '## Phases (migration_log)', ''];
+  if (!s.migrationLog.length) md.push('No migration_log rows: no phase has run.');
+  else {
+    md.push('| # | phase | status | start | end | duration | message |', '|---|---|---|---|---|---|---|');
+    for (const r of s.migrationLog) {
+      const ms = r.completedAt && r.startedAt ? new Date(r.completedAt).getTime() - new Date(r.startedAt).getTime() : undefined;
+      md.push(`| ${r.id} | ${cell(r.migrationName)} | ${cell(r.status)} | ${stamp(r.startedAt)} | ${stamp(r.completedAt)} | ${ms === undefined ? '—' : log.duration(ms)} | ${cell(r.errorMessage)} |`);
+    }
+  }
+  md.push('', '## Counts', '');
+  if (!s.counts) md.push('The schema phase has not run: no organizations yet.');
+  else {
+    const c = s.counts;
+    md.push('| what | count | of | % |', '|---|---:|---:|---:|',
+      `| organizations | ${c.organizations} | | |`, `| members | ${c.members} | | |`,
+      `| users with an organization | ${c.usersWithOrganization.count} | ${c.usersWithOrganization.of} | ${c.usersWithOrganization.percent} |`,
+      `| linked inboxes | ${c.linkedInboxes.count} | ${c.linkedInboxes.of} | ${c.linkedInboxes.percent} |`,
+      `| linked premiums (of premiums with users) | ${c.linkedPremiums.count} | ${c.linkedPremiums.of} | ${c.linkedPremiums.percent} |`);
+  }
+  const installed = s.windowTriggers.filter(t => t.state === 'enabled').length;
+  md.push('', `Window triggers installed and enabled: ${installed} of ${s.windowTriggers.length}.`, '', '## Checks', '');
+  if (!checks) md.push('Not run: the schema phase has not run.');
+  else {
+    md.push('| check | severity | result | offending rows |', '|---|---|---|---:|');
+    for (const r of checks) md.push(`| ${r.name} | ${r.severity} | ${r.passed ? '✓ holds' : r.severity === 'error' ? '✗ FAILED' : '⚠ warning'} | ${r.count} |`);
+  }
+  md.push('', '## To act on', '');
+  const todo = (checks ?? []).filter(r => !r.passed);
+  if (!todo.length) md.push(checks ? 'Nothing: every check holds.' : 'Run the migration first.');
+  for (const r of todo) {
+    md.push(`- **${r.name}** (${r.count}): ${ACTIONS[r.name] ?? r.what}`);
+    for (const row of r.rows) md.push(`  - \`${JSON.stringify(row)}\``);
+    if (r.count > r.rows.length) md.push(`  - … and ${r.count - r.rows.length} more: \`psql -X -f checks/${r.name}.sql\``);
+  }
+  return log.scrub(md.join('\n') + '\n');
+}
+
+export function defaultReportName(now = new Date()): string {
+  return `emailai-migration-report-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.md`;
+}
+
+/** Writes the report to --output or the default name; returns its absolute path. */
+export async function writeReport(ctx: Context, sql: Sql, checksRun?: CheckResult[]): Promise<string> {
+  const status = await collectStatus(sql);
+  const checks = checksRun ?? (status.schemaPhaseDone ? await runVerify(sql) : undefined);
+  // EMAILAI_REPORT_DIR: where the default-named report goes (the tests point it at a temp dir).
+  const path = resolve(str(ctx.options, 'output') ?? join(process.env.EMAILAI_REPORT_DIR || '.', defaultReportName()));
+  writeFileSync(path, reportMarkdown(ctx.target.display, status, checks));
+  return path;
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const path = await writeReport(ctx, ctx.open(2));
+  log.info(`report: written to ${path}`);
+  if (ctx.json) log.json({ command: 'report', path });
+  else log.out(path);
+  return 0;
+}

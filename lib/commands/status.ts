@@ -1,0 +1,113 @@
+// `runner.ts status`: the runbook's monitoring numbers in one read-only look:
+// organizations, members, linked inboxes and premiums against their totals, the
+// backfill checkpoints, the window triggers, the package lock holder, migration_log.
+// --watch SECONDS repeats it (in place on a terminal) until Ctrl-C.
+import { join } from 'node:path';
+import type { Sql } from 'postgres';
+import { type Context, int } from '../context.ts';
+import { lockHolder } from '../package-lock.ts';
+import { PACKAGE_DIR } from '../paths.ts';
+import { assertEmailAi } from './schema.ts';
+import * as log from '../log.ts';
+
+const SQL_FILES = join(PACKAGE_DIR, 'lib', 'sql');
+/** The triggers sql/321-327 install, so a missing one shows as missing. */
+export const WINDOW_TRIGGERS: [string, string][] = [
+  ['User', 'emailai_migration_user_inserted'], ['User', 'emailai_migration_user_premium_changed'],
+  ['EmailAccount', 'emailai_migration_email_account_written'], ['Rule', 'emailai_migration_rule_inserted'],
+  ['Group', 'emailai_migration_group_inserted'], ['Knowledge', 'emailai_migration_knowledge_inserted'],
+  ['Category', 'emailai_migration_category_inserted'],
+];
+
+const pct = (part: number, whole: number) => whole ? Math.round((1000 * part) / whole) / 10 : 100;
+
+export async function collectStatus(sql: Sql) {
+  return sql.begin('read only', async tx => {
+    await assertEmailAi(tx as unknown as Sql);
+    const [st] = await tx.file(join(SQL_FILES, 'schema_state.sql'));
+    const schemaPhaseDone = Boolean(st.organization_table && st.organization_member_table && st.email_account_organization_id);
+    let counts = null;
+    if (schemaPhaseDone) {
+      const [c] = await tx.file(join(SQL_FILES, 'status_counts.sql'));
+      counts = {
+        organizations: c.organizations,
+        members: c.members,
+        usersWithOrganization: { count: c.users_with_organization, of: c.users, percent: pct(c.users_with_organization, c.users) },
+        linkedInboxes: { count: c.linked_email_accounts, of: c.email_accounts, percent: pct(c.linked_email_accounts, c.email_accounts) },
+        linkedPremiums: { count: c.linked_premiums, of: c.premiums_with_users, percent: pct(c.linked_premiums, c.premiums_with_users) },
+      };
+    }
+    const checkpoints = (await tx`select to_regclass('emailai_migration.backfill_checkpoint') is not null as t`)[0].t
+      ? (await tx`select pass, last_key as "lastKey", rows_done::int as "rowsDone", finished, updated_at as "updatedAt"
+                  from emailai_migration.backfill_checkpoint order by updated_at`).map(r => ({ ...r }))
+      : [];
+    const installed = await tx.file(join(SQL_FILES, 'window_triggers.sql'));
+    const triggers = WINDOW_TRIGGERS.map(([table, name]) => {
+      const t = installed.find(r => r.trigger_name === name);
+      return { table, trigger: name, state: t ? t.state as string : 'not installed' };
+    });
+    const migrationLog = st.migration_log
+      ? (await tx`select id, migration_name as "migrationName", status, started_at as "startedAt",
+                         completed_at as "completedAt", error_message as "errorMessage"
+                  from migration_log order by id`).map(r => ({ ...r }))
+      : [];
+    return {
+      schemaPhaseDone,
+      counts,
+      checkpoints,
+      windowTriggers: triggers,
+      lockHolder: (await lockHolder(tx as unknown as Sql)) ?? null,
+      migrationLog,
+    };
+  });
+}
+
+export type Status = Awaited<ReturnType<typeof collectStatus>>;
+
+const stamp = (d: Date | null) => d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—';
+
+export function formatStatus(s: Status, display: string): string {
+  const lines = [`status of ${display} at ${stamp(new Date())}`];
+  if (!s.counts) lines.push('  the schema phase has not run (no "Organization" table yet): run `runner.ts up` or `runner.ts schema`');
+  else {
+    const c = s.counts;
+    const frac = (x: { count: number; of: number; percent: number }) => `${x.count.toLocaleString('en-US')} / ${x.of.toLocaleString('en-US')} (${x.percent}%)`;
+    lines.push(
+      `  organizations               ${c.organizations.toLocaleString('en-US')}`,
+      `  members                     ${c.members.toLocaleString('en-US')}`,
+      `  users with an organization  ${frac(c.usersWithOrganization)}`,
+      `  linked inboxes              ${frac(c.linkedInboxes)}`,
+      `  linked premiums             ${frac(c.linkedPremiums)} of premiums with users`);
+  }
+  lines.push('  backfill checkpoints:', ...(s.checkpoints.length
+    ? s.checkpoints.map(p => `    ${p.finished ? '✓' : '…'} ${String(p.pass).padEnd(24)} ${String(p.rowsDone).padStart(9)} rows  last key ${p.lastKey ?? '—'}`)
+    : ['    none (the backfill has not started)']));
+  const on = s.windowTriggers.filter(t => t.state === 'enabled').length;
+  lines.push(`  window triggers: ${on} of ${s.windowTriggers.length} installed and enabled`,
+    ...s.windowTriggers.map(t => `    ${t.state === 'enabled' ? '✓' : '·'} ${t.table.padEnd(13)} ${t.trigger.padEnd(42)} ${t.state}`));
+  lines.push(`  package lock: ${s.lockHolder ?? 'free (no runner is working)'}`);
+  lines.push('  migration_log:', ...(s.migrationLog.length
+    ? s.migrationLog.map(r => `    ${String(r.id).padStart(4)} ${String(r.migrationName).padEnd(34)} ${String(r.status).padEnd(12)} ${stamp(r.startedAt)} → ${stamp(r.completedAt)}${r.errorMessage ? `  ${r.errorMessage}` : ''}`)
+    : ['    no rows']));
+  return lines.join('\n');
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const watch = int(ctx.options, 'watch', 0);
+  const sql = ctx.open(1);
+  const tty = Boolean(process.stdout.isTTY) && !ctx.json;
+  for (;;) {
+    const s = await collectStatus(sql);
+    if (ctx.json) log.json({ command: 'status', ...s });
+    else {
+      if (tty && watch) process.stdout.write('\x1b[H\x1b[2J'); // redraw in place
+      log.out(formatStatus(s, ctx.target.display) + (watch && !tty ? '\n' : ''));
+    }
+    if (!watch) return 0;
+    for (let waited = 0; waited < watch * 1000; waited += 200) {
+      if (ctx.interrupted()) return 0;
+      await new Promise(r => setTimeout(r, 200));
+    }
+    if (ctx.interrupted()) return 0;
+  }
+}

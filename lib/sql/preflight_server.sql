@@ -1,0 +1,33 @@
+-- preflight_server.sql: the server-wide items of `runner.ts preflight`, one row.
+-- Run outside the READ ONLY transaction: transaction_read_only is read as the
+-- session would have it, not as our own read-only transaction forces it.
+-- $1 = max transaction age in seconds.
+SELECT current_setting('server_version') AS server_version,
+       current_setting('server_version_num')::int AS server_version_num,
+       current_setting('default_transaction_read_only') = 'on' AS default_read_only,
+       current_setting('transaction_read_only') = 'on' AS transaction_read_only,
+       pg_is_in_recovery() AS in_recovery,
+       current_user AS role_name,
+       current_database() AS database_name,
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser,
+       has_database_privilege(current_database(), 'CREATE') AS create_on_database,
+       has_schema_privilege('public', 'CREATE') AS create_on_public,
+       has_schema_privilege('public', 'USAGE') AS usage_on_public,
+       current_setting('max_connections')::int AS max_connections,
+       current_setting('superuser_reserved_connections')::int AS reserved_connections,
+       (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS connections_in_use,
+       -- Transactions of other sessions in this database older than $1 s: DDL and
+       -- CREATE INDEX CONCURRENTLY queue behind them.
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                 'pid', a.pid, 'user', a.usename, 'application', a.application_name,
+                 'state', a.state, 'seconds', floor(extract(epoch FROM now() - a.xact_start))::int,
+                 'query', left(a.query, 120)) ORDER BY a.xact_start), '[]')
+          FROM pg_stat_activity a
+         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+           AND a.backend_type = 'client backend'
+           AND a.xact_start < now() - make_interval(secs => $1)) AS old_transactions,
+       (SELECT count(*)::int FROM pg_stat_replication) AS replicas,
+       (SELECT extract(epoch FROM max(replay_lag))::float FROM pg_stat_replication) AS replay_lag_seconds,
+       pg_database_size(current_database())::bigint AS database_bytes,
+       -- Visible to superusers and pg_read_all_settings only: NULL otherwise.
+       (SELECT setting FROM pg_settings WHERE name = 'data_directory') AS data_directory
