@@ -57,8 +57,6 @@ const OPTIONS = {
   'skip-preflight': { type: 'boolean' },
   'max-transaction-age': { type: 'string' },
   'min-days': { type: 'string' },
-  users: { type: 'string' },
-  config: { type: 'string' },
   // monitor / cleanup / announce (issue 8)
   'slow-ms': { type: 'string' },
   'min-rows': { type: 'string' },

@@ -14,8 +14,10 @@ export default defineMigration({
     '325_window_trigger_group_inserted.sql',
     '326_window_trigger_knowledge_inserted.sql',
     '327_window_trigger_category_inserted.sql',
+    '330_rollback_functions.sql',
   ],
   down: [
+    '330_rollback_functions.sql',
     '327_window_trigger_category_inserted.sql',
     '326_window_trigger_knowledge_inserted.sql',
     '325_window_trigger_group_inserted.sql',

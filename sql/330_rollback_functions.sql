@@ -274,12 +274,15 @@ LANGUAGE sql STABLE AS $$
          count(*) FILTER (WHERE NOT ours) FROM organizations
 $$;
 
--- `repair --user`: rules 1-3 for one user, created_by 'repair'. The user gets a
--- personal organization if they own none; their inboxes with no organization, or in
--- an organization they do not own, go to their home organization; their premium is
--- linked; the seats of every premium concerned are recomputed. Idempotent.
+-- `repair --user`: rules 1-3 for one user, created_by 'repair'. A user who owns no
+-- organization gets back the OWNER membership of the personal organization the
+-- migration made for them if it still exists (its id is deterministic, so a new one
+-- could not be created beside it), else a new personal organization; their inboxes
+-- with no organization, or in an organization they do not own, go to their home
+-- organization; their premium is linked; the seats of every premium concerned are
+-- recomputed. Idempotent.
 CREATE OR REPLACE FUNCTION emailai_migration.repair_user(p_user_id text)
-RETURNS TABLE (organizations_created integer, inboxes_relinked integer, premiums_linked integer, seats_recomputed integer)
+RETURNS TABLE (ownership_restored integer, organizations_created integer, inboxes_relinked integer, premiums_linked integer, seats_recomputed integer)
 LANGUAGE plpgsql AS $$
 DECLARE
   v_home text;
@@ -288,6 +291,29 @@ DECLARE
 BEGIN
   -- The user's row locked: a concurrent trigger for the same user waits.
   PERFORM 1 FROM public."User" WHERE id = p_user_id FOR UPDATE;
+  ownership_restored := 0;
+  -- Registry rows of organizations deleted by hand record nothing any more.
+  DELETE FROM emailai_migration.created_organization c
+  WHERE c.user_id = p_user_id
+    AND NOT EXISTS (SELECT 1 FROM public."Organization" o WHERE o.id = c.organization_id);
+  IF NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m WHERE m."userId" = p_user_id AND m.role = 'OWNER') THEN
+    WITH personal AS (
+      SELECT c.organization_id, c.membership_id FROM emailai_migration.created_organization c
+      JOIN public."Organization" o ON o.id = c.organization_id
+      WHERE c.user_id = p_user_id
+    ), promoted AS (
+      UPDATE public."OrganizationMember" m SET role = 'OWNER'
+      FROM personal p WHERE m."userId" = p_user_id AND m."organizationId" = p.organization_id
+      RETURNING m.id
+    ), inserted AS (
+      INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+      SELECT p.membership_id, now(), now(), 'OWNER', p_user_id, p.organization_id
+      FROM personal p WHERE NOT EXISTS (SELECT 1 FROM promoted)
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    )
+    SELECT (SELECT count(*) FROM promoted) + (SELECT count(*) FROM inserted) INTO ownership_restored;
+  END IF;
   organizations_created := emailai_migration.create_personal_organizations(ARRAY[p_user_id], 'repair');
   v_home := emailai_migration.home_organization(p_user_id);
 

@@ -5,27 +5,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import type { Sql } from 'postgres';
 import { createDatabase, dbSuite, runner } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
-
-/** Every relation, function and schema outside the catalogs, and an md5 of every table's rows. */
-async function snapshot(sql: Sql): Promise<string> {
-  const rows = await sql`
-    select n.nspname, c.relname, c.relkind,
-           case when c.relkind in ('r', 'p') then (xpath('/row/h/text()', query_to_xml(format(
-             'select md5(coalesce(string_agg(t::text, '','' order by t::text), '''')) as h from %I.%I t',
-             n.nspname, c.relname), false, true, '')))[1]::text end as rows_md5
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
-    union all
-    select n.nspname, p.proname, 'f', null from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname not in ('pg_catalog', 'information_schema')
-    union all
-    select nspname, '', 'n', null from pg_namespace where nspname not like 'pg\\_%' and nspname <> 'information_schema'
-    order by 1, 2, 3`;
-  return JSON.stringify(rows);
-}
+import { databaseSnapshot } from './snapshot.ts';
 
 const backup = dbSuite('operator backup', async db => { await loadFixture(db.sql, { users: 300 }); });
 backup.test('backup --restore-to restores the fixture with the row count of every table equal', async db => {
@@ -51,10 +33,10 @@ backup.run();
 
 const plan = dbSuite('operator plan', async db => { await loadFixture(db.sql, { users: 1000 }); });
 plan.test('plan changes nothing and its numbers equal what backfill then does (before and after the schema phase)', async db => {
-  const before = await snapshot(db.sql);
+  const before = await databaseSnapshot(db.sql);
   const p1 = await runner(db, ['plan', '--json', '--batch-size', '500']);
   assert.is(p1.code, 0, p1.stderr);
-  assert.is(await snapshot(db.sql), before, 'plan changed nothing');
+  assert.is(await databaseSnapshot(db.sql), before, 'plan changed nothing');
   const early = JSON.parse(p1.stdout);
   assert.is(early.schemaPhaseDone, false);
 

@@ -1,38 +1,20 @@
 // preflight refusals: each unsafe state exits 3, names the failed item, and changes
 // nothing (catalog + every row compared before/after); `up` refuses the same way.
 import * as assert from 'uvu/assert';
-import type { Sql } from 'postgres';
 import { dbSuite, runner, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
+import { databaseSnapshot } from './snapshot.ts';
 import { PACKAGE_LOCK_KEY } from '../lib/package-lock.ts';
 
-/** Every relation, function and schema outside the catalogs, and an md5 of every table's rows. */
-async function snapshot(sql: Sql): Promise<string> {
-  const rows = await sql`
-    select n.nspname, c.relname, c.relkind,
-           case when c.relkind in ('r', 'p') then (xpath('/row/h/text()', query_to_xml(format(
-             'select md5(coalesce(string_agg(t::text, '','' order by t::text), '''')) as h from %I.%I t',
-             n.nspname, c.relname), false, true, '')))[1]::text end as rows_md5
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
-    union all
-    select n.nspname, p.proname, 'f', null from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname not in ('pg_catalog', 'information_schema')
-    union all
-    select nspname, '', 'n', null from pg_namespace where nspname not like 'pg\\_%' and nspname <> 'information_schema'
-    order by 1, 2, 3`;
-  return JSON.stringify(rows);
-}
-
 async function assertRefused(db: TestDatabase, item: RegExp, extra: string[] = [], url?: string) {
-  const before = await snapshot(db.sql);
+  const before = await databaseSnapshot(db.sql);
   for (const command of ['preflight', 'up']) {
     const r = await runner(db, [command, ...extra], url ? { DATABASE_URL: url } : {});
     assert.is(r.code, 3, `${command}: exit 3 expected, got ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, item, `${command}: the failed item is named\n${r.stderr}`);
     assert.not.match(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
   }
-  assert.is(await snapshot(db.sql), before, 'nothing changed');
+  assert.is(await databaseSnapshot(db.sql), before, 'nothing changed');
 }
 
 const empty = dbSuite('preflight empty database');

@@ -15,24 +15,16 @@ import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { PACKAGE_DIR, ROLLBACK_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
+import packageObjects from '../../migrations/0003_migration_rules_and_window_triggers.ts';
 import * as log from '../log.ts';
 
 export const CLEANUP_PHASE = 'cleanup';
 
-/** Run in this order: triggers before the functions they call, the schema last. */
-export const CLEANUP_STEPS = [
-  '327_window_trigger_category_inserted.sql',
-  '326_window_trigger_knowledge_inserted.sql',
-  '325_window_trigger_group_inserted.sql',
-  '324_window_trigger_rule_inserted.sql',
-  '323_window_trigger_email_account_written.sql',
-  '322_window_trigger_user_premium_changed.sql',
-  '321_window_trigger_user_inserted.sql',
-  '320_window_trigger_functions.sql',
-  '310_backfill_batches.sql',
-  '300_migration_rules.sql',
-  'cleanup_package_bookkeeping.sql',
-];
+/**
+ * The undo of the package's own ley migration (triggers before the functions they
+ * call), then the bookkeeping schema: one list, the migration's own.
+ */
+export const CLEANUP_STEPS = [...packageObjects.down, 'cleanup_package_bookkeeping.sql'];
 
 const SQL = (name: string) => join(PACKAGE_DIR, 'lib', 'sql', name);
 

@@ -1,0 +1,100 @@
+// `runner.ts repair`: the runbook's troubleshooting recipes, as commands.
+//   repair --user <id|email>  rules 1-3 for one user (emailai_migration.repair_user,
+//                             sql/330): a personal organization if they own none,
+//                             their inboxes home, their premium linked, seats.
+//   repair --seats            rule 3's seats for every premium linked to an
+//                             organization (recompute_seats), keyset batches.
+// Both idempotent. --dry-run runs the same work in a transaction that is rolled
+// back, so the counts printed are exactly what a real run would change.
+import type { Sql } from 'postgres';
+import { type Context, int, str } from '../context.ts';
+import { RefusedError, UsageError } from '../errors.ts';
+import { logged } from '../migration-log.ts';
+import { acquirePackageLock } from '../package-lock.ts';
+import { inShortTransaction } from './rollback.ts';
+import * as log from '../log.ts';
+
+class DryRunRollback extends Error {
+  constructor(public result: unknown) { super('dry run'); }
+}
+
+/** Runs fn in one short transaction; with dryRun, rolls it back and returns its result. */
+async function apply<T>(sql: Sql, ctx: Context, dryRun: boolean, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  try {
+    return await inShortTransaction(sql, ctx, async tx => {
+      const result = await fn(tx);
+      if (dryRun) throw new DryRunRollback(result);
+      return result;
+    });
+  } catch (err) {
+    if (err instanceof DryRunRollback) return err.result as T;
+    throw err;
+  }
+}
+
+async function repairUser(ctx: Context, sql: Sql, who: string, dryRun: boolean) {
+  const users = await sql`select id, email from "User" where id = ${who} or lower(email) = lower(${who}) order by (id = ${who}) desc limit 1`;
+  if (!users.length) throw new RefusedError(`no user with id or email "${who}"; nothing was changed`);
+  const { id, email } = users[0];
+  const [r] = await apply(sql, ctx, dryRun, tx => tx`
+    select ownership_restored, organizations_created, inboxes_relinked, premiums_linked, seats_recomputed
+    from emailai_migration.repair_user(${id})`);
+  const result = { userId: id as string, email: email as string, ownershipRestored: r.ownership_restored as number, organizationsCreated: r.organizations_created as number,
+    inboxesRelinked: r.inboxes_relinked as number, premiumsLinked: r.premiums_linked as number, seatsRecomputed: r.seats_recomputed as number };
+  log.info(`repair --user ${id} <${email}>${dryRun ? ' (dry run, nothing changed)' : ''}: ` +
+    `${result.ownershipRestored} OWNER membership(s) restored, ${result.organizationsCreated} organization(s) created, ${result.inboxesRelinked} inbox(es) relinked, ` +
+    `${result.premiumsLinked} premium(s) linked, ${result.seatsRecomputed} premium seat count(s) recomputed`);
+  return result;
+}
+
+async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
+  const size = int(ctx.options, 'batch-size', 2000);
+  if (size < 1) throw new UsageError('--batch-size must be at least 1');
+  let after: string | null = null;
+  let premiums = 0, changed = 0, batches = 0;
+  for (;;) {
+    if (ctx.interrupted()) throw new Error('interrupted; every finished batch is committed: run repair --seats again');
+    const r: { last_key: string | null; seen: number; changed: number } = await apply(sql, ctx, dryRun, async tx => {
+      const [row] = await tx`
+        with batch as (
+          select id from "Premium" where ${after}::text is null or id > ${after} order by id limit ${size}
+        )
+        select (select max(id) from batch) as last_key, (select count(*)::int from batch) as seen,
+               emailai_migration.recompute_seats(array(select id from batch)) as changed`;
+      return row as { last_key: string | null; seen: number; changed: number };
+    });
+    batches++;
+    premiums += r.seen;
+    changed += r.changed;
+    if (r.seen < size) break;
+    after = r.last_key;
+  }
+  log.info(`repair --seats${dryRun ? ' (dry run, nothing changed)' : ''}: ${changed} premium(s) of ${premiums} ` +
+    `${dryRun ? 'would get' : 'got'} new usedSeats/maxSeats (${batches} batch(es))`);
+  return { premiums, changed, batches };
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const who = str(ctx.options, 'user');
+  const seats = Boolean(ctx.options.seats);
+  if (Boolean(who) === seats) throw new UsageError('repair: give exactly one of --user <id|email>, --seats');
+  const dryRun = Boolean(ctx.options['dry-run']);
+  const control = ctx.open(2);
+  const [{ ok }] = await control`select to_regproc('emailai_migration.repair_user') is not null as ok`;
+  if (!ok) throw new RefusedError('the schema phase has not run (emailai_migration.repair_user is missing); nothing was changed');
+  const sql = ctx.open(1);
+  const work = async () => who ? { user: await repairUser(ctx, sql, who, dryRun) } : { seats: await repairSeats(ctx, sql, dryRun) };
+  let result;
+  if (dryRun) {
+    result = await work();
+  } else {
+    const lock = await acquirePackageLock(control);
+    try {
+      result = await logged(control, who ? 'multi_tenant_repair_user' : 'multi_tenant_repair_seats', work);
+    } finally {
+      await lock.release();
+    }
+  }
+  if (ctx.json) log.json({ command: 'repair', dryRun, ...result });
+  return 0;
+}

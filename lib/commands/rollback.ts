@@ -1,0 +1,176 @@
+// `runner.ts rollback`: the way back (SPEC "Rollback"). Exactly one level:
+//   --keep-orgs  unlink inboxes and premiums the migration linked, keep organizations
+//   --orgs       also delete the organizations the migration created (unlinked first)
+//   --schema     --orgs, then `ley down` of every migration (the schema phase undone)
+// --organization-id X limits the data passes to one organization; --dry-run prints
+// rollback_plan (sql/330) and changes nothing; --force also undoes what the new app
+// wrote. The work is the batch functions of sql/330, one short transaction per
+// batch with lock_timeout and retries, keyset over the primary key. Resumable: no
+// checkpoint is needed, every batch is guarded, so a re-run after a kill rescans and
+// finishes what is left.
+//
+// The window triggers stay installed at --keep-orgs/--orgs (they go with --schema).
+// They cannot re-link what the rollback unlinks: they fire on rows the old app
+// inserts and on changed owners/premiums, never on the rollback's own updates of
+// "organizationId"/"premiumId". What they link afterwards is registered like the
+// backfill's work, so a second rollback undoes it. The backfill's checkpoints are
+// cleared (whole-database levels), so a later `up` relinks everything.
+import ley from 'ley';
+import type { Sql } from 'postgres';
+import * as driver from '../ley-driver.ts';
+import { type Context, int, str } from '../context.ts';
+import { RefusedError, UsageError } from '../errors.ts';
+import { logged, logRolledBack } from '../migration-log.ts';
+import { acquirePackageLock } from '../package-lock.ts';
+import { PACKAGE_DIR } from '../paths.ts';
+import { DATA_PHASE } from './backfill.ts';
+import { assertEmailAi } from './schema.ts';
+import * as log from '../log.ts';
+
+export const ROLLBACK_OPERATION = 'multi_tenant_rollback';
+const RETRYABLE = new Set(['55P03', '40P01', '40001']);
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+type Level = 'keep-orgs' | 'orgs' | 'schema';
+type BatchFunction = 'rollback_unlink_email_accounts_batch' | 'rollback_unlink_premiums_batch' | 'rollback_delete_organizations_batch';
+
+export interface PlanRow { item: string; action: string; rows: number }
+export interface PassResult { pass: string; rowsSeen: number; rowsChanged: number; batches: number }
+
+/** One short transaction under lock_timeout, retried on lock timeout / deadlock. */
+export async function inShortTransaction<T>(sql: Sql, ctx: Context, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sql.begin(async tx => {
+        await tx`select set_config('lock_timeout', ${ctx.settings.lockTimeoutMs + 'ms'}, true)`;
+        return fn(tx as unknown as Sql);
+      }) as T;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt <= ctx.settings.lockRetries) {
+        await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2));
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+function level(ctx: Context): Level {
+  const chosen = (['keep-orgs', 'orgs', 'schema'] as const).filter(l => ctx.options[l]);
+  if (chosen.length !== 1) throw new UsageError('rollback: give exactly one of --keep-orgs, --orgs, --schema');
+  if (chosen[0] === 'schema' && str(ctx.options, 'organization-id')) {
+    throw new UsageError('rollback: --organization-id limits the data levels (--keep-orgs, --orgs), not --schema');
+  }
+  return chosen[0];
+}
+
+async function installed(sql: Sql): Promise<boolean> {
+  const [{ ok }] = await sql`select to_regproc('emailai_migration.rollback_plan') is not null as ok`;
+  return ok;
+}
+
+async function plan(sql: Sql, dataLevel: 'keep-orgs' | 'orgs', organizationId: string | null, force: boolean): Promise<PlanRow[]> {
+  const rows = await sql`select item, action, rows::int as rows from emailai_migration.rollback_plan(${dataLevel}, ${organizationId}, ${force})`;
+  return rows.map(r => ({ item: r.item, action: r.action, rows: r.rows }));
+}
+
+function printPlan(title: string, rows: PlanRow[]): void {
+  log.info(title);
+  for (const r of rows) log.info(`  ${r.action.padEnd(7)} ${String(r.rows).padStart(9)}  ${r.item}`);
+}
+
+async function runPass(ctx: Context, sql: Sql, fn: BatchFunction, organizationId: string | null, force: boolean, size: number): Promise<PassResult> {
+  let after: string | null = null;
+  const result: PassResult = { pass: fn, rowsSeen: 0, rowsChanged: 0, batches: 0 };
+  for (;;) {
+    if (ctx.interrupted()) throw new Error(`interrupted during ${fn}; every finished batch is committed: run the same rollback again to finish`);
+    const r = await inShortTransaction(sql, ctx, async tx => {
+      const [row] = await tx`select last_key, rows_seen, rows_changed from ${tx('emailai_migration')}.${tx(fn)}(${after}, ${size}, ${organizationId}, ${force})`;
+      return row as { last_key: string | null; rows_seen: number; rows_changed: number };
+    });
+    result.batches++;
+    result.rowsSeen += r.rows_seen;
+    result.rowsChanged += r.rows_changed;
+    after = r.last_key;
+    if (r.rows_seen < size) break;
+  }
+  log.info(`  ✓ ${fn.replace(/^rollback_|_batch$/g, '').padEnd(28)} ${result.rowsChanged} row(s) in ${result.batches} batch(es)`);
+  return result;
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const chosen = level(ctx);
+  const organizationId = str(ctx.options, 'organization-id') ?? null;
+  const force = Boolean(ctx.options.force);
+  const dryRun = Boolean(ctx.options['dry-run']);
+  const size = int(ctx.options, 'batch-size', 2000);
+  if (size < 1) throw new UsageError('--batch-size must be at least 1');
+  const dataLevel = chosen === 'keep-orgs' ? 'keep-orgs' : 'orgs';
+
+  const control = ctx.open(2);
+  await assertEmailAi(control);
+  const dataInstalled = await installed(control);
+  if (organizationId && dataInstalled) {
+    const [exists] = await control`select 1 from "Organization" where id = ${organizationId}`;
+    if (!exists) throw new RefusedError(`no organization "${organizationId}"; nothing was changed`);
+  }
+  const history = await control`
+    select name from emailai_migration.ley_migrations order by id desc`.catch(() => [] as { name: string }[]);
+  const before = dataInstalled ? await plan(control, dataLevel, organizationId, force) : [];
+  log.info(`rollback --${chosen}${organizationId ? ` --organization-id ${organizationId}` : ''}${force ? ' --force' : ''}${dryRun ? ' --dry-run' : ''}: ${ctx.target.display}`);
+  if (dataInstalled) printPlan(dryRun ? 'would change:' : 'plan:', before);
+  else log.info('  the data functions are not installed: no data to undo');
+  if (chosen === 'schema') log.info(`  ley down: ${history.length ? history.map(h => h.name).join(', ') : 'nothing recorded'}`);
+
+  const kept = (rows: PlanRow[]) => rows.filter(r => r.action === 'keep' && r.rows > 0);
+  if (chosen === 'schema' && !force && kept(before).length) {
+    throw new RefusedError('rollback --schema: the new app wrote data the migration did not (kept above); ' +
+      'dropping the schema would delete it. Inspect it, or run rollback --schema --force; nothing was changed');
+  }
+  if (dryRun) {
+    if (ctx.json) log.json({ command: 'rollback', level: chosen, dryRun: true, organizationId, force, plan: before,
+      leyDown: chosen === 'schema' ? history.map(h => h.name) : [] });
+    return 0;
+  }
+
+  const passes: PassResult[] = [];
+  let after: PlanRow[] = [];
+  if (dataInstalled) {
+    const lock = await acquirePackageLock(control);
+    const sql = ctx.open(1);
+    try {
+      await logged(control, ROLLBACK_OPERATION, async () => {
+        passes.push(await runPass(ctx, sql, 'rollback_unlink_email_accounts_batch', organizationId, force, size));
+        passes.push(await runPass(ctx, sql, 'rollback_unlink_premiums_batch', organizationId, force, size));
+        if (dataLevel === 'orgs') passes.push(await runPass(ctx, sql, 'rollback_delete_organizations_batch', organizationId, force, size));
+        if (!organizationId) {
+          // A later backfill must start over: its passes are guarded, so it relinks
+          // exactly what is unlinked now.
+          await control`delete from emailai_migration.backfill_checkpoint`;
+          await logRolledBack(control, DATA_PHASE);
+        }
+      });
+      after = await plan(control, dataLevel, organizationId, force);
+    } finally {
+      await lock.release();
+    }
+    if (kept(after).length) printPlan('kept (written by the new app; --force to undo):', kept(after));
+  }
+
+  let leyDown: string[] = [];
+  if (chosen === 'schema') {
+    // ley's driver takes the package lock itself (released above).
+    try {
+      leyDown = await ley.down({ cwd: PACKAGE_DIR, dir: 'migrations', all: true,
+        config: { driver, target: ctx.target, settings: ctx.settings, force } satisfies driver.DriverConfig & { driver: typeof driver } });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EMAILAI_LOCK_HELD') throw new RefusedError((err as Error).message);
+      throw err;
+    }
+    log.info(leyDown.length ? `schema: rolled back ${leyDown.join(', ')}` : 'schema: nothing to roll back');
+  }
+  if (ctx.json) log.json({ command: 'rollback', level: chosen, dryRun: false, organizationId, force, plan: before, passes, kept: kept(after), leyDown });
+  return 0;
+}

@@ -1,0 +1,162 @@
+// runner.ts rollback: the round trip to the original database, what it keeps of the
+// new app's writes, --force, --dry-run, --organization-id, the usage rule.
+import * as assert from 'uvu/assert';
+import { dbSuite, runner, type TestDatabase } from './helpers.ts';
+import { catalogSnapshot, tableChecksums } from './snapshot.ts';
+import { loadFixture } from './fixtures/fixtures.ts';
+
+const PRE_EXISTING = ['Premium', 'User', 'Account', 'EmailAccount', 'Rule', 'Group', 'Knowledge', 'Category', '_prisma_migrations'];
+
+async function ok(db: TestDatabase, args: string[]) {
+  const r = await runner(db, args);
+  assert.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+const count = async (db: TestDatabase, table: string) =>
+  Number((await db.sql`select count(*)::int as n from ${db.sql(table)}`)[0].n);
+
+// ---------------------------------------------------------------- round trip
+let catalogBefore: string[] = [];
+let contentBefore: Record<string, string> = {};
+const round = dbSuite('rollback round trip', async db => {
+  await loadFixture(db.sql, { users: 1000 });
+  catalogBefore = await catalogSnapshot(db.sql);
+  contentBefore = await tableChecksums(db.sql, { tables: PRE_EXISTING });
+  await ok(db, ['up', '--skip-preflight']);
+});
+
+round.test('up then rollback --schema gives back the same schema and the same rows in every pre-existing table', async db => {
+  assert.is.not((await catalogSnapshot(db.sql)).join('\n'), catalogBefore.join('\n'), 'up changed the schema');
+  await ok(db, ['rollback', '--schema']);
+  assert.equal(await catalogSnapshot(db.sql), catalogBefore);
+  assert.equal(await tableChecksums(db.sql, { tables: PRE_EXISTING }), contentBefore);
+});
+
+round.test('rollback --schema again is a no-op, and up after it migrates again', async db => {
+  await ok(db, ['rollback', '--schema']);
+  assert.equal(await catalogSnapshot(db.sql), catalogBefore);
+  const up = await runner(db, ['up', '--skip-preflight']);
+  assert.is(up.code, 0, up.stderr);
+});
+
+round.run();
+
+// ---------------------------------------------------------------- the new app's writes
+async function simulateNewApp(sql: TestDatabase['sql']) {
+  // Users with one inbox: A creates a team organization, invites B, moves an inbox into it.
+  const [a, b, c] = await sql`
+    select u.id, min(ea.id) as inbox from "User" u join "EmailAccount" ea on ea."userId" = u.id
+    where u.id not like 'edge_%' group by u.id having count(*) = 1 order by u.id limit 3`;
+  await sql`insert into "Organization" (id, "createdAt", "updatedAt", name, slug) values ('app_org_team', now(), now(), 'Team', 'team')`;
+  await sql`insert into "OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+            values ('app_mem_owner', now(), now(), 'OWNER', ${a.id}, 'app_org_team'),
+                   ('app_mem_invited', now(), now(), 'MEMBER', ${b.id}, 'app_org_team')`;
+  await sql`update "EmailAccount" set "organizationId" = 'app_org_team' where id = ${a.inbox}`;
+  // C invites B into C's personal organization (the one the migration created).
+  await sql`insert into "OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+            values ('app_mem_in_personal', now(), now(), 'MEMBER', ${b.id}, emailai_migration.personal_organization_id(${c.id}))`;
+  // A new user signs up: the new app writes user, organization and membership at once.
+  await sql`
+    with u as (insert into "User" (id, "createdAt", "updatedAt", email, name) values ('app_user_new', now(), now(), 'new@app.test', 'New') returning id),
+         o as (insert into "Organization" (id, "createdAt", "updatedAt", name, slug) values ('app_org_signup', now(), now(), 'New''s Organization', 'new-signup') returning id)
+    insert into "OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+    select 'app_mem_signup', now(), now(), 'OWNER', u.id, o.id from u, o`;
+  return { a, b, c };
+}
+
+const app = dbSuite('rollback and the new app', async db => {
+  await loadFixture(db.sql, { users: 600 });
+  await ok(db, ['up', '--skip-preflight']);
+  await simulateNewApp(db.sql);
+});
+
+app.test('exactly one level is required (exit 2)', async db => {
+  assert.is((await runner(db, ['rollback'])).code, 2);
+  assert.is((await runner(db, ['rollback', '--orgs', '--keep-orgs'])).code, 2);
+});
+
+app.test('--dry-run reports what would change and changes nothing', async db => {
+  const before = await tableChecksums(db.sql);
+  const r = await ok(db, ['rollback', '--orgs', '--dry-run', '--json']);
+  const doc = JSON.parse(r.stdout);
+  const row = (item: string) => doc.plan.find((p: { item: string }) => p.item === item);
+  const [{ linked }] = await db.sql`select count(*)::int as linked from emailai_migration.linked_email_account l
+    join "EmailAccount" ea on ea.id = l.email_account_id and ea."organizationId" = l.organization_id`;
+  assert.is(row('inboxes linked by the migration').rows, linked);
+  assert.is(row('organizations the new app created').action, 'keep');
+  assert.is(row('organizations the new app created').rows, 2);
+  assert.equal(await tableChecksums(db.sql), before);
+});
+
+app.test('rollback --schema refuses (exit 3, nothing changed) while the new app has data', async db => {
+  const before = await tableChecksums(db.sql);
+  const r = await runner(db, ['rollback', '--schema']);
+  assert.is(r.code, 3, r.stderr);
+  assert.equal(await tableChecksums(db.sql), before);
+});
+
+app.test('rollback --orgs keeps and reports the new app\'s organizations, members and moved inbox; no inbox is deleted', async db => {
+  const inboxes = await count(db, 'EmailAccount');
+  const r = await ok(db, ['rollback', '--orgs', '--json']);
+  const doc = JSON.parse(r.stdout);
+  const kept = Object.fromEntries(doc.kept.map((k: { item: string; rows: number }) => [k.item, k.rows]));
+  assert.is(kept['organizations the new app created'], 2);
+  assert.is(kept['organizations the migration created, since given members, inboxes or a premium by the new app'], 1);
+  assert.is(kept['inboxes the new app moved to another organization'], 1);
+  assert.is(await count(db, 'EmailAccount'), inboxes);
+  const orgs = (await db.sql`select id from "Organization" order by id`).map(o => o.id);
+  assert.is(orgs.length, 3);
+  assert.ok(orgs.includes('app_org_team') && orgs.includes('app_org_signup'));
+  const [{ linked }] = await db.sql`select count(*)::int as linked from "EmailAccount" where "organizationId" is not null`;
+  assert.is(linked, 1, 'only the inbox the new app moved stays linked');
+  assert.is(await count(db, 'OrganizationMember'), 5);
+  const [{ premium }] = await db.sql`select count(*)::int as premium from "Organization" where "premiumId" is not null`;
+  assert.is(premium, 0);
+  const [{ seats }] = await db.sql`select count(*)::int as seats from "Premium" where "usedSeats" <> 1 or "maxSeats" is not null`;
+  assert.is(seats, 0, 'premiums linked to no organization get the defaults back');
+});
+
+app.test('rollback --orgs again changes nothing', async db => {
+  const before = await tableChecksums(db.sql);
+  await ok(db, ['rollback', '--orgs']);
+  assert.equal(await tableChecksums(db.sql), before);
+});
+
+app.test('rollback --orgs --force removes the new app\'s organizations after unlinking their inboxes', async db => {
+  const inboxes = await count(db, 'EmailAccount');
+  await ok(db, ['rollback', '--orgs', '--force']);
+  assert.is(await count(db, 'EmailAccount'), inboxes);
+  assert.is(await count(db, 'Organization'), 0);
+  assert.is(await count(db, 'OrganizationMember'), 0);
+  const [{ linked }] = await db.sql`select count(*)::int as linked from "EmailAccount" where "organizationId" is not null`;
+  assert.is(linked, 0);
+  await ok(db, ['rollback', '--schema']);
+});
+
+app.run();
+
+// ---------------------------------------------------------------- one organization
+const one = dbSuite('rollback --organization-id', async db => {
+  await loadFixture(db.sql, { users: 300 });
+  await ok(db, ['up', '--skip-preflight']);
+});
+
+one.test('--organization-id undoes that organization only', async db => {
+  const [target] = await db.sql`
+    select o.id from "Organization" o join "EmailAccount" ea on ea."organizationId" = o.id
+    where o."premiumId" is not null group by o.id having count(*) >= 1 order by o.id limit 1`;
+  const othersBefore = await db.sql`
+    select ea.id, ea."organizationId" from "EmailAccount" ea where ea."organizationId" <> ${target.id} order by ea.id`;
+  const orgsBefore = await count(db, 'Organization');
+  await ok(db, ['rollback', '--orgs', '--organization-id', target.id]);
+  assert.is(await count(db, 'Organization'), orgsBefore - 1);
+  const [{ n }] = await db.sql`select count(*)::int as n from "EmailAccount" where "organizationId" = ${target.id}`;
+  assert.is(n, 0);
+  const othersAfter = await db.sql`
+    select ea.id, ea."organizationId" from "EmailAccount" ea where ea."organizationId" is not null order by ea.id`;
+  assert.equal([...othersAfter], [...othersBefore]);
+  const r = await runner(db, ['rollback', '--orgs', '--organization-id', target.id]);
+  assert.is(r.code, 3, 'a second run names an organization that no longer exists');
+});
+
+one.run();
