@@ -117,7 +117,7 @@ export async function runStep(sql: Sql, path: string, settings: LockSettings,
         }
       }
       const ms = performance.now() - started;
-      log.info(`  ✓ ${step.name.padEnd(58)} ${log.duration(ms).padStart(8)}${attempt > 1 ? `  (${attempt} tries)` : ''}   ${step.locks}`);
+      log.info(`  ✓ ${step.name.padEnd(62)} ${log.duration(ms).padStart(8)}${attempt > 1 ? `  (${attempt} tries)` : ''}   ${step.locks}`);
       return { name: step.name, ms, attempts: attempt, locks: step.locks };
     } catch (err) {
       const code = (err as { code?: string }).code;

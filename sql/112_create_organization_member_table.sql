@@ -1,8 +1,8 @@
 -- 112_create_organization_member_table.sql
 -- What:     table "OrganizationMember" (indexes and foreign keys follow as steps).
 -- Requires: 110 (the enum).
--- Locks:    none on app tables (a new, empty table; no foreign key yet, so no
---           SHARE ROW EXCLUSIVE on "User").
+-- Locks:    none on app tables (a new, empty table, created without its foreign
+--           keys, so it takes no SHARE ROW EXCLUSIVE on "User").
 -- Re-run:   safe (IF NOT EXISTS).
 -- Undo:     rollback/112_create_organization_member_table.sql
 -- transaction: yes
