@@ -150,8 +150,17 @@ $$;
 -- every organization linked to the premium; maxSeats = emailAccountsAccess, never
 -- below usedSeats, NULL (unlimited) when emailAccountsAccess is NULL. Premiums
 -- linked to no organization are left alone. Writes only rows that change.
+-- The premium rows are locked (in id order: no deadlock between two callers) before
+-- the members are counted, in a statement of its own: a transaction that waited for
+-- the lock then counts with a snapshot that sees the links the other one committed.
+-- Counting in the UPDATE itself would use the snapshot taken before the wait, and two
+-- sign-ups on one team plan would leave usedSeats one short.
 CREATE OR REPLACE FUNCTION emailai_migration.recompute_seats(p_premium_ids text[])
-RETURNS integer LANGUAGE sql AS $$
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_changed integer;
+BEGIN
+  PERFORM 1 FROM public."Premium" WHERE id = ANY (p_premium_ids) ORDER BY id FOR NO KEY UPDATE;
   WITH seats AS (
     SELECT o."premiumId" AS premium_id, count(DISTINCT m."userId")::integer AS used
     -- "Organization"."premiumId" has no index (the app's schema has none): a hash
@@ -161,20 +170,19 @@ RETURNS integer LANGUAGE sql AS $$
     JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
     JOIN public."OrganizationMember" m ON m."organizationId" = o.id
     GROUP BY o."premiumId"
-  ), changed AS (
-    UPDATE public."Premium" p
-    SET "usedSeats" = s.used,
-        "maxSeats" = CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
-                          ELSE greatest(p."emailAccountsAccess", s.used) END
-    FROM seats s
-    WHERE p.id = s.premium_id
-      AND (p."usedSeats" IS DISTINCT FROM s.used
-           OR p."maxSeats" IS DISTINCT FROM CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
-                                                 ELSE greatest(p."emailAccountsAccess", s.used) END)
-    RETURNING 1
   )
-  SELECT count(*)::integer FROM changed
-$$;
+  UPDATE public."Premium" p
+  SET "usedSeats" = s.used,
+      "maxSeats" = CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
+                        ELSE greatest(p."emailAccountsAccess", s.used) END
+  FROM seats s
+  WHERE p.id = s.premium_id
+    AND (p."usedSeats" IS DISTINCT FROM s.used
+         OR p."maxSeats" IS DISTINCT FROM CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
+                                               ELSE greatest(p."emailAccountsAccess", s.used) END);
+  GET DIAGNOSTICS v_changed = ROW_COUNT;
+  RETURN v_changed;
+END $$;
 
 -- Rule 3, links: each user of p_user_ids holding a premium has it linked to their
 -- home organization ("Organization"."premiumId"), unless that organization already

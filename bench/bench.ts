@@ -1,0 +1,554 @@
+// `npm run bench [-- flags]`: the numbers of issues 3, 4 and 5, all on one embedded
+// PostgreSQL in one run. Markdown tables on stdout, progress on stderr.
+//
+//   backfill  at each --users size (default 10000,100000; --million adds 1000000), on
+//             fresh copies of one generated fixture (CREATE DATABASE … TEMPLATE):
+//               (a) ours: `runner.ts backfill` (keyset batches, sql/310)
+//               (b) reference: one un-batched statement per step (reference_single_statement.sql)
+//               (c) per-row: the runbook's original script's loop, plus creators one
+//                   UPDATE per inbox and table (only up to --per-row-max users)
+//             each a child process (peak memory = its VmHWM); the three must leave
+//             the same data, and (a) must pass `verify`.
+//   verify    `runner.ts verify --json` per check, at the largest size.
+//   --live    the old-app workload (test/workload.ts) during (a) `runner.ts schema`,
+//             `backfill`, `verify` and (b) the naive way: naive_prisma_migration.sql
+//             as one transaction, then the reference backfill as one transaction.
+//
+// Exit 0 unless a run failed or the variants disagree.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import postgres, { type Sql } from 'postgres';
+import { startEmbedded, type EmbeddedServer } from '../lib/embedded.ts';
+import { loadFixture } from '../test/fixtures/fixtures.ts';
+import { startWorkload, workloadTable, type PhaseStats } from '../test/workload.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUNNER = fileURLToPath(new URL('../runner.ts', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+const GUARD = fileURLToPath(new URL('../lib/exit-code-guard.ts', import.meta.url));
+const REFERENCE_FILE = fileURLToPath(new URL('./reference_single_statement.sql', import.meta.url));
+const NAIVE_FILE = fileURLToPath(new URL('./naive_prisma_migration.sql', import.meta.url));
+const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
+const CREATOR_TABLES = ['Rule', 'Group', 'Knowledge', 'Category'] as const;
+
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+const connect = (url: string, max = 2): Sql => postgres(url, { max, onnotice: () => {} }) as unknown as Sql;
+
+// ---------------------------------------------------------------------------
+// Child processes, measured: wall time and peak resident memory (VmHWM).
+
+interface ChildResult { code: number | null; stdout: string; stderr: string; wallMs: number; peakMb: number }
+
+function runMeasured(script: string, args: string[], env: Record<string, string>): Promise<ChildResult> {
+  const started = performance.now();
+  // node --import tsx (not the tsx CLI, which would fork again): the pid is the process that works.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', GUARD, script, ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '', stderr = '', peakKb = 0;
+  const readPeak = () => {
+    try {
+      const kb = Number(readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)\s+kB/)?.[1] ?? 0);
+      if (kb > peakKb) peakKb = kb;
+    } catch { /* already gone */ }
+  };
+  const poll = setInterval(readPeak, 50);
+  child.stdout.on('data', d => (stdout += d));
+  child.stderr.on('data', d => (stderr += d));
+  return new Promise(resolve => {
+    child.on('exit', () => readPeak());
+    child.on('close', code => {
+      clearInterval(poll);
+      resolve({ code, stdout, stderr, wallMs: performance.now() - started, peakMb: peakKb / 1024 });
+    });
+  });
+}
+
+async function mustRun(what: string, script: string, args: string[], env: Record<string, string>): Promise<ChildResult> {
+  const r = await runMeasured(script, args, env);
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}\n${r.stderr.slice(-3000)}`);
+  return r;
+}
+
+const runner = (url: string, args: string[]) => mustRun(`runner.ts ${args.join(' ')}`, RUNNER, args, { DATABASE_URL: url });
+
+// ---------------------------------------------------------------------------
+// The databases: one generated fixture per size, copied for every run.
+
+async function createTemplate(server: EmbeddedServer, users: number): Promise<string> {
+  const name = `bench_fixture_${users}`;
+  const admin = connect(server.adminUrl, 1);
+  await admin`drop database if exists ${admin(name)}`;
+  await admin`create database ${admin(name)}`;
+  await admin.end();
+  const sql = connect(server.urlFor(name));
+  const started = performance.now();
+  await loadFixture(sql, { users });
+  await sql`vacuum analyze`;
+  await sql.end();
+  progress(`fixture ${users} users generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return name;
+}
+
+let copies = 0;
+async function copyOf(server: EmbeddedServer, template: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `bench_run_${copies++}`;
+  const admin = connect(server.adminUrl, 1);
+  await admin`create database ${admin(name)} template ${admin(template)}`;
+  await admin.end();
+  return {
+    name,
+    url: server.urlFor(name),
+    async drop() {
+      const a = connect(server.adminUrl, 1);
+      await a`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
+      await a`drop database if exists ${a(name)}`;
+      await a.end();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// What the backfill leaves: counts, and checksums of every written column, so the
+// three variants can be compared row for row.
+
+interface DataSummary {
+  organizations: number; memberships: number; inboxesLinked: number; organizationsWithPremium: number;
+  premiumsLinked: number; creatorsSet: number; registryRows: number; checksum: string;
+}
+
+async function summarize(url: string): Promise<DataSummary> {
+  const sql = connect(url);
+  try {
+    const [r] = await sql`
+      select
+        (select count(*) from "Organization")::int as organizations,
+        (select count(*) from "OrganizationMember")::int as memberships,
+        (select count(*) from "EmailAccount" where "organizationId" is not null)::int as inboxes_linked,
+        (select count(*) from "Organization" where "premiumId" is not null)::int as organizations_with_premium,
+        (select count(*) from "Premium" p where exists (select 1 from "Organization" o where o."premiumId" = p.id))::int as premiums_linked,
+        ((select count(*) from "Rule" where "createdBy" is not null) + (select count(*) from "Group" where "createdBy" is not null)
+         + (select count(*) from "Knowledge" where "createdBy" is not null) + (select count(*) from "Category" where "createdBy" is not null))::int as creators_set,
+        ((select count(*) from emailai_migration.created_organization) + (select count(*) from emailai_migration.linked_email_account)
+         + (select count(*) from emailai_migration.linked_premium))::int as registry_rows,
+        md5(concat_ws('|',
+          (select md5(string_agg(concat_ws(',', id, name, slug, "premiumId"), ';' order by id)) from "Organization"),
+          (select md5(string_agg(concat_ws(',', id, role, "userId", "organizationId"), ';' order by id)) from "OrganizationMember"),
+          (select md5(string_agg(concat_ws(',', id, "organizationId"), ';' order by id)) from "EmailAccount"),
+          (select md5(string_agg(concat_ws(',', id, "usedSeats", "maxSeats"), ';' order by id)) from "Premium"),
+          (select md5(string_agg(concat_ws(',', id, "createdBy"), ';' order by id)) from "Rule"),
+          (select md5(string_agg(concat_ws(',', id, "createdBy"), ';' order by id)) from "Group"),
+          (select md5(string_agg(concat_ws(',', id, "createdBy"), ';' order by id)) from "Knowledge"),
+          (select md5(string_agg(concat_ws(',', id, "createdBy"), ';' order by id)) from "Category"))) as checksum`;
+    return {
+      organizations: r.organizations, memberships: r.memberships, inboxesLinked: r.inboxes_linked,
+      organizationsWithPremium: r.organizations_with_premium, premiumsLinked: r.premiums_linked,
+      creatorsSet: r.creators_set, registryRows: r.registry_rows, checksum: r.checksum,
+    };
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Rows of the app's tables the backfill writes (the registry not counted). */
+const rowsWritten = (s: DataSummary) =>
+  s.organizations + s.memberships + s.inboxesLinked + s.organizationsWithPremium + s.premiumsLinked + s.creatorsSet;
+
+// ---------------------------------------------------------------------------
+// The variants (b) and (c), run as `bench.ts --child <variant> --database-url URL`.
+
+function referenceSteps(): { step: string; text: string }[] {
+  const text = readFileSync(REFERENCE_FILE, 'utf8');
+  return text.split(/^-- step: /m).slice(1).map(chunk => {
+    const newline = chunk.indexOf('\n');
+    return { step: chunk.slice(0, newline).trim(), text: chunk.slice(newline + 1) };
+  });
+}
+
+/** (b): every step as one statement, all in one transaction. Returns ms per step. */
+async function runReference(sql: Sql): Promise<Record<string, number>> {
+  const ms: Record<string, number> = {};
+  await sql.begin(async tx => {
+    for (const { step, text } of referenceSteps()) {
+      const started = performance.now();
+      await tx.unsafe(text);
+      ms[step] = performance.now() - started;
+    }
+  });
+  return ms;
+}
+
+/**
+ * (c): the runbook's original script, as its ORM loop would run it: every user
+ * loaded, then one transaction per user (slug lookup, organization, membership),
+ * one per inbox (link), one per premium user (link, seat recount), then creators
+ * one UPDATE per inbox and table. Same rules and same rows as (a): the names, slugs
+ * and ids come from the same SQL functions, the registry rows are written too.
+ */
+async function runPerRow(sql: Sql): Promise<Record<string, number>> {
+  const ms: Record<string, number> = {};
+  let started = performance.now();
+  const users = await sql`
+    select id, name, email, "premiumId" from "User" u
+    where not exists (select 1 from "OrganizationMember" m where m."userId" = u.id and m.role = 'OWNER')
+    order by id`;
+  const home = new Map<string, string>();
+  for (const user of users) {
+    await sql.begin(async tx => {
+      let length = 6;
+      while ((await tx`select 1 from "Organization" where slug = emailai_migration.personal_organization_slug(${user.email}, ${user.id}, ${length})`).length) length += 2;
+      const [org] = await tx`
+        insert into "Organization" (id, "updatedAt", name, slug)
+        values (emailai_migration.personal_organization_id(${user.id}), now(),
+                emailai_migration.personal_organization_name(${user.name}, ${user.email}),
+                emailai_migration.personal_organization_slug(${user.email}, ${user.id}, ${length}))
+        returning id`;
+      const [member] = await tx`
+        insert into "OrganizationMember" (id, "updatedAt", role, "userId", "organizationId")
+        values (emailai_migration.personal_membership_id(${user.id}), now(), 'OWNER', ${user.id}, ${org.id}) returning id`;
+      await tx`insert into emailai_migration.created_organization (organization_id, user_id, membership_id, created_by) values (${org.id}, ${user.id}, ${member.id}, 'backfill')`;
+      home.set(user.id, org.id);
+    });
+  }
+  ms.personal_organizations = performance.now() - started;
+
+  started = performance.now();
+  const inboxes = await sql`select id, "userId" from "EmailAccount" order by id`;
+  for (const inbox of inboxes) {
+    const organizationId = home.get(inbox.userId)
+      ?? (await sql`select emailai_migration.home_organization(${inbox.userId}) as id`)[0].id;
+    if (!organizationId) continue;
+    await sql.begin(async tx => {
+      const linked = await tx`update "EmailAccount" set "organizationId" = ${organizationId} where id = ${inbox.id} and "organizationId" is null returning id`;
+      if (linked.length) await tx`insert into emailai_migration.linked_email_account (email_account_id, organization_id) values (${inbox.id}, ${organizationId})`;
+    });
+  }
+  ms.email_account_links = performance.now() - started;
+
+  started = performance.now();
+  for (const user of users) {
+    if (!user.premiumId || !home.has(user.id)) continue;
+    const organizationId = home.get(user.id)!;
+    await sql.begin(async tx => {
+      const linked = await tx`update "Organization" set "premiumId" = ${user.premiumId} where id = ${organizationId} and "premiumId" is null returning id`;
+      if (!linked.length) return;
+      await tx`insert into emailai_migration.linked_premium (organization_id, premium_id) values (${organizationId}, ${user.premiumId})`;
+      const [{ used }] = await tx`
+        select count(distinct m."userId")::int as used from "Organization" o
+        join "OrganizationMember" m on m."organizationId" = o.id where o."premiumId" = ${user.premiumId}`;
+      await tx`
+        update "Premium" set "usedSeats" = ${used},
+          "maxSeats" = case when "emailAccountsAccess" is null then null else greatest("emailAccountsAccess", ${used}::int) end
+        where id = ${user.premiumId}`;
+    });
+  }
+  ms.premium_links_and_seats = performance.now() - started;
+
+  started = performance.now();
+  for (const inbox of inboxes) {
+    for (const table of CREATOR_TABLES) {
+      await sql`update ${sql(table)} set "createdBy" = ${inbox.userId} where "emailAccountId" = ${inbox.id} and "createdBy" is null`;
+    }
+  }
+  ms.creators = performance.now() - started;
+  return ms;
+}
+
+async function childMain(variant: string, url: string): Promise<void> {
+  const sql = connect(url, 1);
+  try {
+    const ms = variant === 'reference' ? await runReference(sql) : variant === 'per-row' ? await runPerRow(sql) : undefined;
+    if (!ms) throw new Error(`unknown --child variant "${variant}"`);
+    process.stdout.write(JSON.stringify({ variant, ms }) + '\n');
+  } finally {
+    await sql.end();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The backfill benchmark.
+
+interface Check { name: string; severity: 'error' | 'warn'; ms: number; count: number; passed: boolean }
+
+interface VariantRun {
+  users: number; variant: 'a' | 'b' | 'c'; label: string; ms: number; wallMs: number; peakMb: number;
+  steps: Record<string, number>; summary: DataSummary;
+}
+
+const VARIANT_LABEL = {
+  a: '(a) ours: runner.ts backfill, batches',
+  b: '(b) reference: one statement per step',
+  c: '(c) per-row loop (runbook script)',
+};
+
+async function benchBackfill(server: EmbeddedServer, template: string, users: number, variant: 'a' | 'b' | 'c',
+                             batchSize: string | undefined): Promise<{ run: VariantRun; verify?: { ms: number; checks: Check[]; passed: boolean } }> {
+  const db = await copyOf(server, template);
+  try {
+    await runner(db.url, ['schema']);
+    progress(`${users} users, ${VARIANT_LABEL[variant]} …`);
+    let ms: number, steps: Record<string, number>, r: ChildResult;
+    if (variant === 'a') {
+      r = await runner(db.url, ['backfill', '--json', ...(batchSize ? ['--batch-size', batchSize] : [])]);
+      const doc = JSON.parse(r.stdout) as { passes: { pass: string; ms: number }[] };
+      steps = Object.fromEntries(doc.passes.map(p => [p.pass, p.ms]));
+    } else {
+      r = await mustRun(`bench --child ${variant}`, SELF, ['--child', variant === 'b' ? 'reference' : 'per-row', '--database-url', db.url], {});
+      steps = (JSON.parse(r.stdout) as { ms: Record<string, number> }).ms;
+    }
+    ms = Object.values(steps).reduce((s, v) => s + v, 0);
+    const summary = await summarize(db.url);
+    progress(`  ${(ms / 1000).toFixed(1)} s, peak ${r.peakMb.toFixed(0)} MB`);
+    let verify;
+    if (variant === 'a') {
+      const v = await runMeasured(RUNNER, ['verify', '--json'], { DATABASE_URL: db.url });
+      const doc = JSON.parse(v.stdout) as { passed: boolean; checks: Check[] };
+      verify = { ms: v.wallMs, checks: doc.checks, passed: v.code === 0 && doc.passed };
+      if (!verify.passed) progress(`  verify FAILED on (a):\n${v.stderr.slice(-3000)}`);
+    }
+    return { run: { users, variant, label: VARIANT_LABEL[variant], ms, wallMs: r.wallMs, peakMb: r.peakMb, steps, summary }, verify };
+  } finally {
+    await db.drop();
+  }
+}
+
+const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function backfillTable(runs: VariantRun[], perRowMax: number): string {
+  const lines = [
+    '| users | variant | seconds | users/s | rows written/s | peak runner MB | time ÷ (a) |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const users of [...new Set(runs.map(r => r.users))]) {
+    const group = runs.filter(r => r.users === users);
+    const a = group.find(r => r.variant === 'a');
+    for (const r of group) {
+      lines.push(`| ${int(users)} | ${r.label} | ${fmt(r.ms / 1000)} | ${int(users / (r.ms / 1000))} | ${int(rowsWritten(r.summary) / (r.ms / 1000))} | ${fmt(r.peakMb, 0)} | ${a ? fmt(r.ms / a.ms, 2) + '×' : '–'} |`);
+    }
+    if (!group.some(r => r.variant === 'c')) lines.push(`| ${int(users)} | (c) per-row loop | not run (above --per-row-max ${int(perRowMax)}) | | | | |`);
+  }
+  return lines.join('\n');
+}
+
+function stepsTable(runs: VariantRun[]): string {
+  const lines = ['| users | pass | (a) batches s | (b) one statement s | (a) ÷ (b) |', '|---:|---|---:|---:|---:|'];
+  const perRow: string[] = [];
+  for (const users of [...new Set(runs.map(r => r.users))]) {
+    const a = runs.find(r => r.users === users && r.variant === 'a');
+    const b = runs.find(r => r.users === users && r.variant === 'b');
+    if (!a || !b) continue;
+    for (const pass of Object.keys(a.steps)) {
+      const bs = b.steps[pass];
+      lines.push(`| ${int(users)} | ${pass} | ${fmt(a.steps[pass] / 1000, 2)} | ${bs === undefined ? '–' : fmt(bs / 1000, 2)} | ${bs ? fmt(a.steps[pass] / bs, 2) + '×' : '–'} |`);
+    }
+    const c = runs.find(r => r.users === users && r.variant === 'c');
+    if (c) perRow.push(`(c) at ${int(users)} users: ` + Object.entries(c.steps).map(([k, v]) => `${k} ${fmt(v / 1000)} s`).join(', '));
+  }
+  return [...lines, '', ...perRow].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// --live: the old-app workload during our `up` and during the naive migration.
+
+async function liveOurs(url: string, baselineMs: number): Promise<{ stats: PhaseStats[]; verifyAfter: number | null; notes: string[] }> {
+  const wl = await startWorkload(url, { connections: 4, longReadEveryMs: 15_000, longReadMs: 3000, phase: 'before (no migration)' });
+  const notes: string[] = [];
+  let stats: PhaseStats[] = [];
+  try {
+    await sleep(baselineMs);
+    for (const phase of ['schema', 'backfill', 'verify'] as const) {
+      wl.setPhase(phase);
+      progress(`live (a): runner.ts ${phase} …`);
+      const r = await runMeasured(RUNNER, [phase], { DATABASE_URL: url });
+      if (r.code !== 0) notes.push(`(a) runner.ts ${phase} exited ${r.code}: ${r.stderr.split('\n').filter(l => /✗|error/i.test(l)).slice(0, 5).join(' / ')}`);
+    }
+    wl.setPhase('after');
+    await sleep(Math.min(baselineMs, 3000));
+  } finally {
+    stats = await wl.stop();
+  }
+  // Everything the workload wrote, the window included, must pass the checks.
+  const final = await runMeasured(RUNNER, ['verify'], { DATABASE_URL: url });
+  if (final.code !== 0) {
+    const lines = final.stderr.split('\n');
+    const failedChecks = lines.flatMap((l, i) => (l.includes('✗') ? [l.trim(), (lines[i + 1] ?? '').trim().slice(0, 400)] : []));
+    notes.push(`(a) verify after the workload stopped exited ${final.code}: ${failedChecks.join(' / ')}`);
+  }
+  return { stats, verifyAfter: final.code, notes };
+}
+
+async function liveNaive(url: string, baselineMs: number): Promise<{ stats: PhaseStats[]; notes: string[] }> {
+  const wl = await startWorkload(url, { connections: 4, longReadEveryMs: 15_000, longReadMs: 3000, phase: 'before (no migration)' });
+  const notes: string[] = [];
+  const sql = connect(url, 1);
+  let stats: PhaseStats[] = [];
+  try {
+    await sleep(baselineMs);
+    wl.setPhase('schema');
+    progress('live (b): naive_prisma_migration.sql as one transaction …');
+    let schemaOk = false;
+    const started = performance.now();
+    try {
+      await sql.begin(async tx => { await tx.unsafe(readFileSync(NAIVE_FILE, 'utf8')); });
+      schemaOk = true;
+      notes.push(`(b) naive schema transaction: committed after ${fmt((performance.now() - started) / 1000)} s`);
+    } catch (err) {
+      notes.push(`(b) naive schema transaction FAILED after ${fmt((performance.now() - started) / 1000)} s: ${(err as Error).message}`);
+    }
+    if (schemaOk) {
+      // The reference needs the registry and the rule functions (no table locks).
+      await sql.unsafe(readFileSync(SQL_DIR + '020_package_registry.sql', 'utf8'));
+      await sql.unsafe(readFileSync(SQL_DIR + '300_migration_rules.sql', 'utf8'));
+      wl.setPhase('backfill');
+      progress('live (b): reference backfill as one transaction …');
+      const b = performance.now();
+      try {
+        await runReference(sql);
+        notes.push(`(b) single-transaction backfill: committed after ${fmt((performance.now() - b) / 1000)} s`);
+      } catch (err) {
+        notes.push(`(b) single-transaction backfill FAILED after ${fmt((performance.now() - b) / 1000)} s: ${(err as Error).message}`);
+      }
+    }
+    wl.setPhase('after');
+    await sleep(Math.min(baselineMs, 3000));
+  } finally {
+    stats = await wl.stop();
+    await sql.end();
+  }
+  return { stats, notes };
+}
+
+function slowestLines(label: string, stats: PhaseStats[]): string[] {
+  return stats.map(s => `- ${label} ${s.phase}: ` + Object.entries(s.maxByOp).sort((x, y) => y[1] - x[1]).map(([op, ms]) => `${op} ${ms}`).join(', '));
+}
+
+function errorLines(label: string, stats: PhaseStats[]): string[] {
+  return stats.flatMap(s => Object.entries(s.errorMessages).map(([m, n]) => `- ${label}, ${s.phase}: ${n}× ${m.slice(0, 200)}`));
+}
+
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '10000,100000' },
+      million: { type: 'boolean' },
+      'per-row-max': { type: 'string', default: '10000' },
+      'batch-size': { type: 'string' },
+      live: { type: 'boolean' },
+      'live-only': { type: 'boolean' },
+      'live-users': { type: 'string', default: '100000' },
+      'baseline-ms': { type: 'string', default: '5000' },
+      child: { type: 'string' },
+      'database-url': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.child) {
+    await childMain(values.child, values['database-url']!);
+    return 0;
+  }
+  const sizes = values.users!.split(',').map(Number);
+  if (values.million) sizes.push(1_000_000);
+  const perRowMax = Number(values['per-row-max']);
+  const liveUsers = Number(values['live-users']);
+  const baselineMs = Number(values['baseline-ms']);
+  if ([...sizes, perRowMax, liveUsers, baselineMs].some(n => !Number.isSafeInteger(n) || n < 0)) {
+    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--per-row-max N] [--batch-size N] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
+    return 2;
+  }
+
+  progress('starting embedded PostgreSQL 15 …');
+  const server = await startEmbedded();
+  const templates = new Map<number, string>();
+  const template = async (users: number) => {
+    if (!templates.has(users)) templates.set(users, await createTemplate(server, users));
+    return templates.get(users)!;
+  };
+  let failed = false;
+  const out: string[] = [];
+  try {
+    const [{ version }] = await (async () => { const s = connect(server.adminUrl, 1); try { return await s`select current_setting('server_version') as version`; } finally { await s.end(); } })();
+    out.push(`# npm run bench — PostgreSQL ${version}, ${(await import('node:os')).cpus().length} CPUs, node ${process.version}`);
+
+    if (!values['live-only']) {
+      const runs: VariantRun[] = [];
+      let lastVerify: { users: number; ms: number; checks: Check[]; passed: boolean } | undefined;
+      for (const users of sizes) {
+        const tpl = await template(users);
+        for (const variant of ['a', 'b', 'c'] as const) {
+          if (variant === 'c' && users > perRowMax) continue;
+          const { run, verify } = await benchBackfill(server, tpl, users, variant, values['batch-size']);
+          runs.push(run);
+          if (verify) {
+            lastVerify = { users, ...verify };
+            if (!verify.passed) failed = true;
+          }
+        }
+        const group = runs.filter(r => r.users === users);
+        const reference = group[0].summary;
+        for (const r of group.slice(1)) {
+          if (JSON.stringify(r.summary) !== JSON.stringify(reference)) {
+            failed = true;
+            out.push(`**MISMATCH at ${users} users: ${r.label} left different data than (a)**: ${JSON.stringify(r.summary)} vs ${JSON.stringify(reference)}`);
+          }
+        }
+        const s = reference;
+        out.push(`\nData at ${int(users)} users (${group.length} variants, ${group.every(r => r.summary.checksum === s.checksum) ? 'identical: same counts and checksums' : 'DIFFERENT'}): ` +
+          `${int(s.organizations)} organizations, ${int(s.memberships)} memberships, ${int(s.inboxesLinked)} inboxes linked, ` +
+          `${int(s.organizationsWithPremium)} organizations linked to ${int(s.premiumsLinked)} premiums, ${int(s.creatorsSet)} creators set; ${int(rowsWritten(s))} rows written.`);
+      }
+      out.push('\n## Backfill\n', backfillTable(runs, perRowMax));
+      out.push('\nseconds: the work inside the process (sum of passes/steps, no process start-up); peak runner MB: the process\'s VmHWM.');
+      out.push('\n### Where the time goes: (a) per pass vs (b) per statement\n', stepsTable(runs));
+      if (lastVerify) {
+        const backfill = runs.find(r => r.users === lastVerify!.users && r.variant === 'a')!;
+        out.push(`\n## Verify at ${int(lastVerify.users)} users: ${lastVerify.passed ? 'passed' : 'FAILED'}; ` +
+          `runner.ts verify ${fmt(lastVerify.ms / 1000)} s wall (checks ${fmt(lastVerify.checks.reduce((s, c) => s + c.ms, 0) / 1000)} s) beside the backfill's ${fmt(backfill.ms / 1000)} s\n`);
+        out.push('| check | severity | ms | rows | result |', '|---|---|---:|---:|---|');
+        for (const c of [...lastVerify.checks].sort((x, y) => y.ms - x.ms)) {
+          out.push(`| ${c.name} | ${c.severity} | ${int(c.ms)} | ${c.count} | ${c.passed ? '✓' : c.severity === 'warn' ? '⚠ (warning)' : '✗'} |`);
+        }
+        const slowest = Math.max(...lastVerify.checks.map(c => c.ms));
+        out.push(`\nslowest check ${int(slowest)} ms (target < 2,000 ms: ${slowest < 2000 ? 'met' : 'MISSED'})`);
+      }
+    }
+
+    if (values.live || values['live-only']) {
+      const tpl = await template(liveUsers);
+      const ours = await copyOf(server, tpl);
+      const naive = await copyOf(server, tpl);
+      try {
+        const a = await liveOurs(ours.url, baselineMs);
+        const b = await liveNaive(naive.url, baselineMs);
+        if (a.verifyAfter !== 0 || a.stats.some(s => s.errors)) failed = true;
+        const maxA = Math.max(...a.stats.filter(s => s.phase !== 'before (no migration)' && s.phase !== 'after').map(s => s.max));
+        out.push(`\n## Live: old-app workload (4 connections, a 3 s read transaction every 15 s) at ${int(liveUsers)} users\n`);
+        out.push(workloadTable(a.stats, '(a) ours: runner.ts schema, backfill, verify'));
+        out.push(workloadTable(b.stats, '(b) naive: Prisma DDL in one transaction, then one-transaction backfill').split('\n').slice(2).join('\n'));
+        out.push(`\n(a) during the migration: ${a.stats.reduce((s, x) => s + x.errors, 0)} errors, max ${fmt(maxA)} ms (target: 0 errors, max ≤ 200 ms: ${maxA <= 200 && !a.stats.some(s => s.errors) ? 'met' : 'MISSED'}); ` +
+          `verify after the workload stopped: ${a.verifyAfter === 0 ? 'passed' : 'FAILED'}.`);
+        out.push(...a.notes.map(n => `- ${n}`), ...b.notes.map(n => `- ${n}`));
+        out.push('\nSlowest op of each kind, per phase (ms):', ...slowestLines('(a)', a.stats), ...slowestLines('(b)', b.stats));
+        const errs = [...errorLines('(a)', a.stats), ...errorLines('(b)', b.stats)];
+        if (errs.length) out.push('\nApp errors:', ...errs);
+      } finally {
+        await ours.drop();
+        await naive.drop();
+      }
+    }
+  } catch (err) {
+    failed = true;
+    progress(`FAILED: ${(err as Error).stack ?? err}`);
+  } finally {
+    await server.stop();
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
