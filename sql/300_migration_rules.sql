@@ -123,18 +123,20 @@ END $$;
 
 -- Rule 2, set-based: each inbox of p_email_account_ids with no organization is
 -- linked to its owner's home organization; existing links are left alone.
--- Returns the number of inboxes linked.
+-- Returns the number of inboxes linked. ("organizationId" || '') IS NULL is
+-- "organizationId" IS NULL written so that "EmailAccount_organizationId_idx" cannot
+-- answer it: late in the backfill the planner would scan its whole NULL range per batch.)
 CREATE OR REPLACE FUNCTION emailai_migration.link_email_accounts(p_email_account_ids text[])
 RETURNS integer LANGUAGE sql AS $$
   WITH target AS (
     SELECT ea.id, emailai_migration.home_organization(ea."userId") AS organization_id
     FROM public."EmailAccount" ea
-    WHERE ea.id = ANY (p_email_account_ids) AND ea."organizationId" IS NULL
+    WHERE ea.id = ANY (p_email_account_ids) AND (ea."organizationId" || '') IS NULL
   ), linked AS (
     UPDATE public."EmailAccount" ea
     SET "organizationId" = t.organization_id
     FROM target t
-    WHERE ea.id = t.id AND t.organization_id IS NOT NULL AND ea."organizationId" IS NULL
+    WHERE ea.id = t.id AND t.organization_id IS NOT NULL AND (ea."organizationId" || '') IS NULL
     RETURNING ea.id, ea."organizationId"
   ), recorded AS (
     INSERT INTO emailai_migration.linked_email_account (email_account_id, organization_id)

@@ -66,9 +66,12 @@ BEGIN
   ELSE
     -- Rule 4: the creator of a rule, group, knowledge entry or category is the
     -- owner of its inbox, so what was private stays private. updatedAt untouched.
+    -- ("createdBy" || '') IS NULL is "createdBy" IS NULL written so that no index
+    -- answers it: once autoanalyze sees few NULLs left, the planner would otherwise
+    -- scan the whole "T_createdBy_idx" NULL range for every batch.
     EXECUTE format('UPDATE public.%I r SET "createdBy" = ea."userId"
                     FROM public."EmailAccount" ea
-                    WHERE r.id = ANY ($1) AND r."createdBy" IS NULL
+                    WHERE r.id = ANY ($1) AND (r."createdBy" || '''') IS NULL
                       AND ea.id = r."emailAccountId"', v_table)
       USING v_ids;
     GET DIAGNOSTICS rows_changed = ROW_COUNT;
