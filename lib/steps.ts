@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Sql } from 'postgres';
 import * as log from './log.ts';
+import { backoffMs, RETRYABLE } from './short-transaction.ts';
 
 export interface LockSettings {
   /** lock_timeout of every DDL statement, in ms. */
@@ -75,17 +76,11 @@ export interface StepResult {
   locks: string;
 }
 
-const RETRYABLE = new Set(['55P03', '40P01']);
 
 export class StepError extends Error {
   constructor(public step: string, public cause: unknown) {
     super(`${step}: ${(cause as Error)?.message ?? String(cause)}`);
   }
-}
-
-function backoffMs(attempt: number): number {
-  const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
-  return Math.round(base / 2 + Math.random() * base / 2);
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));

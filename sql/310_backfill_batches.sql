@@ -48,7 +48,7 @@ BEGIN
 
   -- The batch: the next p_size keys of the driving table, by its primary key.
   EXECUTE format('SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM public.%I
-                   WHERE $1 IS NULL OR id > $1 ORDER BY id LIMIT $2) batch', v_table)
+                   WHERE id > coalesce($1, '''') ORDER BY id LIMIT $2) batch', v_table)
     INTO v_ids USING p_after, p_size;
   rows_seen := coalesce(cardinality(v_ids), 0);
   last_key := coalesce(v_ids[rows_seen], p_after);

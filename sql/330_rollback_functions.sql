@@ -58,9 +58,11 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_ids text[];
 BEGIN
+  -- id > coalesce(p_after, ''): one index range condition, also in the generic plan
+  -- plpgsql caches (an OR with p_after IS NULL would scan from the start every batch).
   SELECT array_agg(id ORDER BY id) INTO v_ids FROM (
     SELECT ea.id FROM public."EmailAccount" ea
-    WHERE (p_after IS NULL OR ea.id > p_after)
+    WHERE ea.id > coalesce(p_after, '')
       AND (p_organization_id IS NULL OR ea."organizationId" = p_organization_id)
     ORDER BY ea.id LIMIT p_size) batch;
   rows_seen := coalesce(cardinality(v_ids), 0);
@@ -100,7 +102,7 @@ DECLARE
 BEGIN
   SELECT array_agg(id ORDER BY id) INTO v_ids FROM (
     SELECT o.id FROM public."Organization" o
-    WHERE (p_after IS NULL OR o.id > p_after)
+    WHERE o.id > coalesce(p_after, '')
       AND (p_organization_id IS NULL OR o.id = p_organization_id)
     ORDER BY o.id LIMIT p_size) batch;
   rows_seen := coalesce(cardinality(v_ids), 0);
@@ -148,7 +150,7 @@ DECLARE
 BEGIN
   SELECT array_agg(id ORDER BY id) INTO v_ids FROM (
     SELECT o.id FROM public."Organization" o
-    WHERE (p_after IS NULL OR o.id > p_after)
+    WHERE o.id > coalesce(p_after, '')
       AND (p_organization_id IS NULL OR o.id = p_organization_id)
     ORDER BY o.id LIMIT p_size) batch;
   rows_seen := coalesce(cardinality(v_ids), 0);

@@ -11,10 +11,11 @@ import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { assertEmailAi } from './schema.ts';
 import { Progress } from '../progress.ts';
+import { inShortTransaction } from '../short-transaction.ts';
+import type { LockSettings } from '../steps.ts';
 import * as log from '../log.ts';
 
 export const DATA_PHASE = 'multi_tenant_data';
-const RETRYABLE = new Set(['55P03', '40P01', '40001']);
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 export interface PassSummary {
@@ -31,23 +32,11 @@ export class InterruptedError extends Error {
   exitCode = 1;
 }
 
-async function batch(sql: Sql, pass: string, after: string | null, size: number, lockTimeoutMs: number, retries: number) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sql.begin(async tx => {
-        await tx`select set_config('lock_timeout', ${lockTimeoutMs + 'ms'}, true)`;
-        const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
-        return row as { last_key: string | null; rows_seen: number; rows_changed: number };
-      });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code) && attempt <= retries) {
-        await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2));
-        continue;
-      }
-      throw err;
-    }
-  }
+async function batch(sql: Sql, pass: string, after: string | null, size: number, settings: LockSettings) {
+  return inShortTransaction(sql, settings, async tx => {
+    const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
+    return row as { last_key: string | null; rows_seen: number; rows_changed: number };
+  });
 }
 
 export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
@@ -86,7 +75,7 @@ export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
             throw new InterruptedError(`interrupted by the operator during pass ${pass} after key ${after ?? '(start)'}; ` +
               `every finished batch is committed: run backfill again to resume`);
           }
-          const r = await batch(sql, pass, after, size, ctx.settings.lockTimeoutMs, ctx.settings.lockRetries);
+          const r = await batch(sql, pass, after, size, ctx.settings);
           batches++;
           seen += r.rows_seen;
           changed += r.rows_changed;

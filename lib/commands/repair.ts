@@ -11,7 +11,7 @@ import { type Context, int, str } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
-import { inShortTransaction } from './rollback.ts';
+import { inShortTransaction } from '../short-transaction.ts';
 import * as log from '../log.ts';
 
 class DryRunRollback extends Error {
@@ -21,7 +21,7 @@ class DryRunRollback extends Error {
 /** Runs fn in one short transaction; with dryRun, rolls it back and returns its result. */
 async function apply<T>(sql: Sql, ctx: Context, dryRun: boolean, fn: (tx: Sql) => Promise<T>): Promise<T> {
   try {
-    return await inShortTransaction(sql, ctx, async tx => {
+    return await inShortTransaction(sql, ctx.settings, async tx => {
       const result = await fn(tx);
       if (dryRun) throw new DryRunRollback(result);
       return result;

@@ -23,38 +23,18 @@ import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { PACKAGE_DIR } from '../paths.ts';
+import { inShortTransaction } from '../short-transaction.ts';
 import { DATA_PHASE } from './backfill.ts';
 import { assertEmailAi } from './schema.ts';
 import * as log from '../log.ts';
 
 export const ROLLBACK_OPERATION = 'multi_tenant_rollback';
-const RETRYABLE = new Set(['55P03', '40P01', '40001']);
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 type Level = 'keep-orgs' | 'orgs' | 'schema';
 type BatchFunction = 'rollback_unlink_email_accounts_batch' | 'rollback_unlink_premiums_batch' | 'rollback_delete_organizations_batch';
 
 export interface PlanRow { item: string; action: string; rows: number }
 export interface PassResult { pass: string; rowsSeen: number; rowsChanged: number; batches: number }
-
-/** One short transaction under lock_timeout, retried on lock timeout / deadlock. */
-export async function inShortTransaction<T>(sql: Sql, ctx: Context, fn: (tx: Sql) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sql.begin(async tx => {
-        await tx`select set_config('lock_timeout', ${ctx.settings.lockTimeoutMs + 'ms'}, true)`;
-        return fn(tx as unknown as Sql);
-      }) as T;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code) && attempt <= ctx.settings.lockRetries) {
-        await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2));
-        continue;
-      }
-      throw err;
-    }
-  }
-}
 
 function level(ctx: Context): Level {
   const chosen = (['keep-orgs', 'orgs', 'schema'] as const).filter(l => ctx.options[l]);
@@ -85,7 +65,7 @@ async function runPass(ctx: Context, sql: Sql, fn: BatchFunction, organizationId
   const result: PassResult = { pass: fn, rowsSeen: 0, rowsChanged: 0, batches: 0 };
   for (;;) {
     if (ctx.interrupted()) throw new Error(`interrupted during ${fn}; every finished batch is committed: run the same rollback again to finish`);
-    const r = await inShortTransaction(sql, ctx, async tx => {
+    const r = await inShortTransaction(sql, ctx.settings, async tx => {
       const [row] = await tx`select last_key, rows_seen, rows_changed from ${tx('emailai_migration')}.${tx(fn)}(${after}, ${size}, ${organizationId}, ${force})`;
       return row as { last_key: string | null; rows_seen: number; rows_changed: number };
     });

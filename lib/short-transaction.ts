@@ -1,0 +1,32 @@
+// One short transaction under lock_timeout, retried with exponential backoff and
+// jitter when it could not get a lock in time, deadlocked, or hit a serialization
+// failure: the data batches of backfill, rollback and repair all run through here.
+import type { Sql } from 'postgres';
+import type { LockSettings } from './steps.ts';
+
+export const RETRYABLE = new Set(['55P03', '40P01', '40001']);
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** Backoff before try `attempt + 1`: doubling from 50 ms, at most 5 s, with jitter. */
+export function backoffMs(attempt: number): number {
+  return Math.round(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2));
+}
+
+export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sql.begin(async tx => {
+        await tx`select set_config('lock_timeout', ${settings.lockTimeoutMs + 'ms'}, true)`;
+        return fn(tx as unknown as Sql);
+      }) as T;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt <= settings.lockRetries) {
+        await sleep(backoffMs(attempt));
+        continue;
+      }
+      throw err;
+    }
+  }
+}
