@@ -22,6 +22,8 @@ export interface CheckResult {
   rows: Record<string, unknown>[];
   ms: number;
   passed: boolean;
+  /** The check could not run (e.g. a column it reads does not exist yet). */
+  error?: string;
 }
 
 export function readCheck(path: string): CheckFile {
@@ -44,20 +46,20 @@ export function listChecks(dir = CHECKS_DIR): CheckFile[] {
 
 export async function runCheck(sql: Sql, check: CheckFile, sample = 10): Promise<CheckResult> {
   const started = performance.now();
-  const rows = await sql.unsafe(
-    `select count(*) over ()::int as total, q.* from (\n${check.select}\n) q limit ${Math.max(1, Math.floor(sample))}`);
+  const base = { name: check.name, severity: check.severity, what: check.what };
+  let rows;
+  try {
+    rows = await sql.unsafe(
+      `select count(*) over ()::int as total, q.* from (\n${check.select}\n) q limit ${Math.max(1, Math.floor(sample))}`);
+  } catch (err) {
+    // A check that cannot run has not shown the invariant holds: it fails, with the reason.
+    return { ...base, count: 0, rows: [], ms: performance.now() - started, passed: false,
+             error: (err as Error).message ?? String(err) };
+  }
   const count = rows.length ? Number(rows[0].total) : 0;
   const sampleRows = rows.map(r => {
     const { total: _total, ...rest } = r as Record<string, unknown>;
     return rest;
   });
-  return {
-    name: check.name,
-    severity: check.severity,
-    what: check.what,
-    count,
-    rows: sampleRows,
-    ms: performance.now() - started,
-    passed: count === 0,
-  };
+  return { ...base, count, rows: sampleRows, ms: performance.now() - started, passed: count === 0 };
 }

@@ -207,3 +207,19 @@ early.test('is refused with exit 3 and a message naming the step to run first', 
   assert.is(t.t, null);
 });
 early.run();
+
+const unmigrated = dbSuite('verify: before the migration', async db => {
+  await loadFixture(db.sql, { users: 50, edgeCases: false });
+});
+unmigrated.test('a check that cannot run (its column does not exist yet) fails verify with the reason', async db => {
+  const r = await runner(db, ['verify', '--json']);
+  assert.is(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.is(doc.passed, false);
+  const byName = Object.fromEntries(doc.checks.map((c: { name: string }) => [c.name, c]));
+  assert.match(byName.email_accounts_without_organization.error, /organizationId/);
+  assert.is(byName.schema_objects_missing_or_different.passed, false);
+  assert.ok(byName.schema_objects_missing_or_different.count > 40);
+  assert.match(r.stderr, /could not run/);
+});
+unmigrated.run();

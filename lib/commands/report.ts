@@ -47,7 +47,10 @@ export function reportMarkdown(display: string, s: Status, checks: CheckResult[]
   if (!checks) md.push('Not run: the schema phase has not run.');
   else {
     md.push('| check | severity | result | offending rows |', '|---|---|---|---:|');
-    for (const r of checks) md.push(`| ${r.name} | ${r.severity} | ${r.passed ? '✓ holds' : r.severity === 'error' ? '✗ FAILED' : '⚠ warning'} | ${r.count} |`);
+    for (const r of checks) {
+      const result = r.passed ? '✓ holds' : r.error ? `✗ could not run: ${r.error}` : r.severity === 'error' ? '✗ FAILED' : '⚠ warning';
+      md.push(`| ${r.name} | ${r.severity} | ${result} | ${r.error ? '' : r.count} |`);
+    }
   }
   md.push('', '## To act on', '');
   const todo = (checks ?? []).filter(r => !r.passed);

@@ -14,31 +14,37 @@ export async function runVerify(sql: Sql): Promise<CheckResult[]> {
   return results;
 }
 
+/** An error-level check with offending rows, or any check that could not run. */
+export const isFailure = (r: CheckResult) => !r.passed && (r.severity === 'error' || r.error !== undefined);
+
 export function printResults(results: CheckResult[]): void {
   for (const r of results) {
-    const mark = r.passed ? '✓' : r.severity === 'error' ? '✗' : '⚠';
-    log.info(`  ${mark} ${r.name.padEnd(52)} ${String(r.count).padStart(7)}  ${log.duration(r.ms)}`);
-    if (!r.passed) {
+    const mark = r.passed ? '✓' : r.severity === 'error' || r.error ? '✗' : '⚠';
+    log.info(`  ${mark} ${r.name.padEnd(52)} ${r.error ? '  error' : String(r.count).padStart(7)}  ${log.duration(r.ms)}`);
+    if (r.error) {
+      log.info(`      could not run: ${r.error}`);
+    } else if (!r.passed) {
       // Up to 10 rows under a failure; a warning shows 3, to keep the screen readable.
       const shown = r.severity === 'error' ? r.rows : r.rows.slice(0, 3);
       for (const row of shown) log.info(`      ${JSON.stringify(row)}`);
       if (r.count > shown.length) log.info(`      … and ${r.count - shown.length} more (psql -X -f checks/${r.name}.sql lists them all)`);
     }
   }
-  const failed = results.filter(r => !r.passed && r.severity === 'error').length;
-  const warned = results.filter(r => !r.passed && r.severity === 'warn').length;
+  const failed = results.filter(isFailure).length;
+  const warned = results.filter(r => !r.passed && !isFailure(r)).length;
   log.info(`verify: ${results.length - failed - warned} hold, ${failed} failed, ${warned} warning(s)`);
 }
 
 const xml = (s: string) => s.replace(/[<>&"']/g, c => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' }[c]!));
 
 export function junit(results: CheckResult[]): string {
-  const failures = results.filter(r => !r.passed && r.severity === 'error').length;
+  const failures = results.filter(isFailure).length;
   const seconds = results.reduce((s, r) => s + r.ms, 0) / 1000;
   const cases = results.map(r => {
     const head = `    <testcase classname="emailai.checks" name="${xml(r.name)}" time="${(r.ms / 1000).toFixed(3)}">`;
     const body = JSON.stringify(r.rows, null, 2);
     if (r.passed) return head + '</testcase>';
+    if (r.error) return `${head}\n      <failure message="${xml(`could not run: ${r.error}`)}"></failure>\n    </testcase>`;
     if (r.severity === 'warn') return `${head}\n      <system-out>${xml(`warning: ${r.count} row(s): ${r.what}\n${body}`)}</system-out>\n    </testcase>`;
     return `${head}\n      <failure message="${xml(`${r.count} offending row(s): ${r.what}`)}">${xml(body)}</failure>\n    </testcase>`;
   });
@@ -55,8 +61,9 @@ export function junit(results: CheckResult[]): string {
 
 export function verifyDocument(results: CheckResult[]) {
   return {
-    passed: results.every(r => r.passed || r.severity === 'warn'),
-    checks: results.map(r => ({ name: r.name, severity: r.severity, what: r.what, count: r.count, passed: r.passed, ms: Math.round(r.ms), rows: r.rows })),
+    passed: !results.some(isFailure),
+    checks: results.map(r => ({ name: r.name, severity: r.severity, what: r.what, count: r.count, passed: r.passed, ms: Math.round(r.ms), rows: r.rows,
+                                ...(r.error ? { error: r.error } : {}) })),
   };
 }
 
