@@ -52,7 +52,11 @@ export async function runCheck(sql: Sql, check: CheckFile, sample = 10): Promise
     rows = await sql.unsafe(
       `select count(*) over ()::int as total, q.* from (\n${check.select}\n) q limit ${Math.max(1, Math.floor(sample))}`);
   } catch (err) {
-    // A check that cannot run has not shown the invariant holds: it fails, with the reason.
+    // A check the server refused to run (e.g. a column it reads does not exist yet) has
+    // not shown the invariant holds: it fails, with the reason. Anything else (no
+    // connection, a cancelled query) is the command's failure, not the check's.
+    const e = err as { name?: string; code?: string };
+    if (e.name !== 'PostgresError' || !e.code || /^(08|57|53|28|3D)/.test(e.code)) throw err;
     return { ...base, count: 0, rows: [], ms: performance.now() - started, passed: false,
              error: (err as Error).message ?? String(err) };
   }
