@@ -12,3 +12,4 @@ DROP FUNCTION IF EXISTS emailai_migration.rollback_delete_organizations_batch(te
 DROP FUNCTION IF EXISTS emailai_migration.rollback_unlink_premiums_batch(text, integer, text, boolean);
 DROP FUNCTION IF EXISTS emailai_migration.rollback_unlink_email_accounts_batch(text, integer, text, boolean);
 DROP FUNCTION IF EXISTS emailai_migration.reset_seats(text[]);
+DROP FUNCTION IF EXISTS emailai_migration.organization_batch(text, integer, text);

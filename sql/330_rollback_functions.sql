@@ -7,6 +7,7 @@
 --             rollback_unlink_email_accounts_batch(...)     "EmailAccount"."organizationId"
 --             rollback_unlink_premiums_batch(...)           "Organization"."premiumId"
 --             rollback_delete_organizations_batch(...)      "Organization" + its members
+--             organization_batch(after, size, organization) the keyset batch of both
 --             reset_seats(premiums)                         seats after links are removed
 --             repair_user(user)                             rules 1-3 for one user
 --           The rule: only what the registry (sql/020) says the migration wrote, and
@@ -89,6 +90,17 @@ BEGIN
   RETURN NEXT;
 END $$;
 
+-- The next p_size organizations after p_after (all, or only p_organization_id), by id:
+-- the keyset batch of passes 2 and 3.
+CREATE OR REPLACE FUNCTION emailai_migration.organization_batch(p_after text, p_size integer, p_organization_id text)
+RETURNS text[] LANGUAGE sql STABLE AS $$
+  SELECT array_agg(id ORDER BY id) FROM (
+    SELECT o.id FROM public."Organization" o
+    WHERE o.id > coalesce(p_after, '')
+      AND (p_organization_id IS NULL OR o.id = p_organization_id)
+    ORDER BY o.id LIMIT p_size) batch
+$$;
+
 -- Pass 2: organizations of the batch whose premium is the one the migration linked
 -- get "premiumId" NULL and lose their registry row; with p_force, every premium link
 -- of the batch. The seats of the premiums concerned follow (reset_seats).
@@ -100,11 +112,7 @@ DECLARE
   v_ids text[];
   v_premium_ids text[];
 BEGIN
-  SELECT array_agg(id ORDER BY id) INTO v_ids FROM (
-    SELECT o.id FROM public."Organization" o
-    WHERE o.id > coalesce(p_after, '')
-      AND (p_organization_id IS NULL OR o.id = p_organization_id)
-    ORDER BY o.id LIMIT p_size) batch;
+  v_ids := emailai_migration.organization_batch(p_after, p_size, p_organization_id);
   rows_seen := coalesce(cardinality(v_ids), 0);
   last_key := coalesce(v_ids[rows_seen], p_after);
 
@@ -148,11 +156,7 @@ DECLARE
   v_doomed text[];
   v_premium_ids text[];
 BEGIN
-  SELECT array_agg(id ORDER BY id) INTO v_ids FROM (
-    SELECT o.id FROM public."Organization" o
-    WHERE o.id > coalesce(p_after, '')
-      AND (p_organization_id IS NULL OR o.id = p_organization_id)
-    ORDER BY o.id LIMIT p_size) batch;
+  v_ids := emailai_migration.organization_batch(p_after, p_size, p_organization_id);
   rows_seen := coalesce(cardinality(v_ids), 0);
   last_key := coalesce(v_ids[rows_seen], p_after);
   IF rows_seen = 0 THEN
