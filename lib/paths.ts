@@ -7,3 +7,5 @@ export const SQL_DIR = join(PACKAGE_DIR, 'sql');
 export const ROLLBACK_DIR = join(PACKAGE_DIR, 'rollback');
 export const CHECKS_DIR = join(PACKAGE_DIR, 'checks');
 export const MIGRATIONS_DIR = join(PACKAGE_DIR, 'migrations');
+/** The runner's own read-only queries (plan, status, preflight, monitor, …). */
+export const QUERIES_DIR = join(PACKAGE_DIR, 'lib', 'sql');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Context, str } from '../context.ts';
 import { listChecks, runCheck } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { QUERIES_DIR } from '../paths.ts';
 import * as log from '../log.ts';
 
 /** Each setting: its flag and its environment variable. */
@@ -124,7 +124,7 @@ export async function run(ctx: Context): Promise<number> {
   const sql = ctx.open(1);
   const [registry] = await sql`select to_regnamespace('emailai_migration') is not null as present`;
   if (!registry.present) throw new RefusedError('schema emailai_migration is gone (cleanup ran): the numbers of the migration are no longer in the database; announce before cleanup');
-  const [numbers] = await sql.file(join(PACKAGE_DIR, 'lib', 'sql', 'announce_numbers.sql')) as unknown as Numbers[];
+  const [numbers] = await sql.file(join(QUERIES_DIR, 'announce_numbers.sql')) as unknown as Numbers[];
   const checks = { passed: 0, total: 0, failed: [] as string[] };
   if (kind === 'done') {
     // The error-level checks: the invariants users depend on (warnings are for billing).

@@ -11,11 +11,11 @@ import type { Sql } from 'postgres';
 import { type Context, str } from '../context.ts';
 import { connect, resolveTarget, type Target } from '../connection.ts';
 import { EXIT, RefusedError } from '../errors.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from './schema.ts';
 import * as log from '../log.ts';
 
-const ROW_COUNTS = join(PACKAGE_DIR, 'lib', 'sql', 'table_row_counts.sql');
+const ROW_COUNTS = join(QUERIES_DIR, 'table_row_counts.sql');
 
 /** libpq connection for the client tools: the URL without its password, the password in PGPASSWORD. */
 function clientConnection(target: Target): { args: string[]; env: NodeJS.ProcessEnv } {

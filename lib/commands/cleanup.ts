@@ -13,7 +13,7 @@ import { listChecks, runCheck } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
-import { PACKAGE_DIR, ROLLBACK_DIR } from '../paths.ts';
+import { ROLLBACK_DIR, QUERIES_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
 import packageObjects from '../../migrations/0003_migration_rules_and_window_triggers.ts';
 import * as log from '../log.ts';
@@ -26,7 +26,7 @@ export const CLEANUP_PHASE = 'cleanup';
  */
 export const CLEANUP_STEPS = [...packageObjects.down, 'cleanup_package_bookkeeping.sql'];
 
-const SQL = (name: string) => join(PACKAGE_DIR, 'lib', 'sql', name);
+const SQL = (name: string) => join(QUERIES_DIR, name);
 
 export async function inventory(sql: Sql): Promise<{ object_type: string; object_name: string }[]> {
   return (await sql.file(SQL('cleanup_inventory.sql'))) as unknown as { object_type: string; object_name: string }[];

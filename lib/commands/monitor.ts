@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
 import { listChecks, runCheck, type CheckResult } from '../checks.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { QUERIES_DIR } from '../paths.ts';
 import * as log from '../log.ts';
 
-const SQL = (name: string) => join(PACKAGE_DIR, 'lib', 'sql', name);
+const SQL = (name: string) => join(QUERIES_DIR, name);
 
 export interface Finding {
   /** error: a threshold is crossed (exit 1) · note: something monitor could not see. */

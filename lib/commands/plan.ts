@@ -4,11 +4,10 @@
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from './schema.ts';
 import * as log from '../log.ts';
 
-const SQL_FILES = join(PACKAGE_DIR, 'lib', 'sql');
 /**
  * Driving-table rows per second of the backfill, all passes together, for the ETA.
  * Conservative: the field notes measured 8–9k users/s for organizations + members +
@@ -47,7 +46,7 @@ export async function computePlan(sql: Sql, opts: { batchSize: number; top: numb
     await assertEmailAi(tx as unknown as Sql);
     const [{ done }] = await tx`select to_regclass('public."Organization"') is not null
       and exists (select 1 from pg_attribute where attrelid = to_regclass('public."Rule"') and attname = 'createdBy') as done`;
-    const file = join(SQL_FILES, done ? 'plan_after_schema.sql' : 'plan_before_schema.sql');
+    const file = join(QUERIES_DIR, done ? 'plan_after_schema.sql' : 'plan_before_schema.sql');
     const [r] = await tx.file(file, [opts.top, opts.batchSize]);
     const driving = r.driving_rows as Record<string, number>;
     // backfill stops a pass after the first batch shorter than the batch size.

@@ -8,11 +8,10 @@ import { type Context, int } from '../context.ts';
 import { EXIT, RefusedError } from '../errors.ts';
 import { missingEmailAiTables } from '../emailai.ts';
 import { lockHolder } from '../package-lock.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { QUERIES_DIR } from '../paths.ts';
 import { PRISMA_MIGRATIONS } from './schema.ts';
 import * as log from '../log.ts';
 
-const SQL_FILES = join(PACKAGE_DIR, 'lib', 'sql');
 /** Connections the runner opens at most at once (control + batch + verify), plus headroom. */
 export const CONNECTIONS_NEEDED = 5;
 /** Replay lag (seconds) above which the backfill's WAL would pile up on a replica. */
@@ -28,7 +27,7 @@ export interface PreflightItem {
 export async function preflightItems(sql: Sql, maxTransactionAge: number): Promise<PreflightItem[]> {
   const items: PreflightItem[] = [];
   const add = (item: string, status: PreflightItem['status'], detail: string) => items.push({ item, status, detail });
-  const [s] = await sql.file(join(SQL_FILES, 'preflight_server.sql'), [maxTransactionAge]);
+  const [s] = await sql.file(join(QUERIES_DIR, 'preflight_server.sql'), [maxTransactionAge]);
 
   add('server version', s.server_version_num >= 130000 ? 'ok' : 'fail',
     `PostgreSQL ${s.server_version}${s.server_version_num >= 130000 ? '' : ' (13 or later is needed)'}`);
@@ -50,7 +49,7 @@ export async function preflightItems(sql: Sql, maxTransactionAge: number): Promi
     const privileges: string[] = [];
     if (!s.create_on_public) privileges.push('CREATE on schema public');
     if (!s.create_on_database) privileges.push(`CREATE on database ${s.database_name} (for schema emailai_migration)`);
-    const tables_ = await tx.file(join(SQL_FILES, 'preflight_tables.sql'));
+    const tables_ = await tx.file(join(QUERIES_DIR, 'preflight_tables.sql'));
     for (const t of tables_) {
       if (!t.present) continue; // reported by the EmailAI tables item
       const lacking = [!t.owner && 'ownership (ALTER TABLE)', !t.trigger && 'TRIGGER', !t.references && 'REFERENCES',
@@ -73,7 +72,7 @@ export async function preflightItems(sql: Sql, maxTransactionAge: number): Promi
     const holder = await lockHolder(tx as unknown as Sql);
     add('package lock', holder ? 'fail' : 'ok', holder ? `another runner holds it (${holder})` : 'free');
 
-    const [st] = await tx.file(join(SQL_FILES, 'schema_state.sql'));
+    const [st] = await tx.file(join(QUERIES_DIR, 'schema_state.sql'));
     const parts = [st.organization_table && 'Organization', st.organization_member_table && 'OrganizationMember',
       st.email_account_organization_id && 'EmailAccount.organizationId', st.rule_created_by && 'Rule.createdBy',
       st.package_schema && 'schema emailai_migration', st.window_triggers && `${st.window_triggers} window trigger(s)`].filter(Boolean);

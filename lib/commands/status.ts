@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
 import { lockHolder } from '../package-lock.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from './schema.ts';
 import * as log from '../log.ts';
 
-const SQL_FILES = join(PACKAGE_DIR, 'lib', 'sql');
 /** The triggers sql/321-327 install, so a missing one shows as missing. */
 export const WINDOW_TRIGGERS: [string, string][] = [
   ['User', 'emailai_migration_user_inserted'], ['User', 'emailai_migration_user_premium_changed'],
@@ -24,11 +23,11 @@ const pct = (part: number, whole: number) => whole ? Math.round((1000 * part) / 
 export async function collectStatus(sql: Sql) {
   return sql.begin('read only', async tx => {
     await assertEmailAi(tx as unknown as Sql);
-    const [st] = await tx.file(join(SQL_FILES, 'schema_state.sql'));
+    const [st] = await tx.file(join(QUERIES_DIR, 'schema_state.sql'));
     const schemaPhaseDone = Boolean(st.organization_table && st.organization_member_table && st.email_account_organization_id);
     let counts = null;
     if (schemaPhaseDone) {
-      const [c] = await tx.file(join(SQL_FILES, 'status_counts.sql'));
+      const [c] = await tx.file(join(QUERIES_DIR, 'status_counts.sql'));
       counts = {
         organizations: c.organizations,
         members: c.members,
@@ -41,7 +40,7 @@ export async function collectStatus(sql: Sql) {
       ? (await tx`select pass, last_key as "lastKey", rows_done::int as "rowsDone", finished, updated_at as "updatedAt"
                   from emailai_migration.backfill_checkpoint order by updated_at`).map(r => ({ ...r }))
       : [];
-    const installed = await tx.file(join(SQL_FILES, 'window_triggers.sql'));
+    const installed = await tx.file(join(QUERIES_DIR, 'window_triggers.sql'));
     const triggers = WINDOW_TRIGGERS.map(([table, name]) => {
       const t = installed.find(r => r.trigger_name === name);
       return { table, trigger: name, state: t ? t.state as string : 'not installed' };
