@@ -67,3 +67,12 @@ export async function runCheck(sql: Sql, check: CheckFile, sample = 10): Promise
   });
   return { ...base, count, rows: sampleRows, ms: performance.now() - started, passed: count === 0 };
 }
+
+/** Runs every check (or those of one severity), in file order. */
+export async function runChecks(sql: Sql, opts: { severity?: 'error' | 'warn'; sample?: number } = {}): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of listChecks()) {
+    if (!opts.severity || check.severity === opts.severity) results.push(await runCheck(sql, check, opts.sample));
+  }
+  return results;
+}

@@ -5,7 +5,7 @@
 // on stdout. A missing setting exits 2 naming it; no "[...]" placeholder is ever printed.
 import { join } from 'node:path';
 import { type Context, str } from '../context.ts';
-import { listChecks, runCheck } from '../checks.ts';
+import { runChecks } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import * as log from '../log.ts';
@@ -128,8 +128,7 @@ export async function run(ctx: Context): Promise<number> {
   const checks = { passed: 0, total: 0, failed: [] as string[] };
   if (kind === 'done') {
     // The error-level checks: the invariants users depend on (warnings are for billing).
-    for (const check of listChecks().filter(c => c.severity === 'error')) {
-      const r = await runCheck(sql, check, 1);
+    for (const r of await runChecks(sql, { severity: 'error', sample: 1 })) {
       checks.total++;
       if (r.passed) checks.passed++; else checks.failed.push(r.name);
     }

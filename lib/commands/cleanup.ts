@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int, str } from '../context.ts';
-import { listChecks, runCheck } from '../checks.ts';
+import { runChecks } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -63,11 +63,8 @@ export async function run(ctx: Context): Promise<number> {
       log.info(`cleanup: ${age}`);
     }
 
-    const failing: string[] = [];
-    for (const check of listChecks().filter(c => c.severity === 'error')) {
-      const r = await runCheck(sql, check, 1);
-      if (!r.passed) failing.push(`${r.name} (${r.count})`);
-    }
+    const failing = (await runChecks(sql, { severity: 'error', sample: 1 }))
+      .filter(r => !r.passed).map(r => `${r.name} (${r.count})`);
     if (failing.length) {
       throw new RefusedError(`cleanup refused: error-level check(s) fail: ${failing.join(', ')}. ` +
         'Fix them first (runner.ts monitor names the repair); --force does not override this');

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
-import { listChecks, runCheck, type CheckResult } from '../checks.ts';
+import { runChecks, type CheckResult } from '../checks.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import * as log from '../log.ts';
 
@@ -153,10 +153,9 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
     });
   }
 
-  const checks = listChecks().filter(c => c.severity === 'error');
+  const checks = await runChecks(sql, { severity: 'error' });
   const drifted: string[] = [];
-  for (const check of checks) {
-    const r = await runCheck(sql, check);
+  for (const r of checks) {
     if (r.passed) continue;
     drifted.push(r.name);
     findings.push({

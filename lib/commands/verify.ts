@@ -5,13 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
 import { type Context, str } from '../context.ts';
-import { listChecks, runCheck, type CheckResult } from '../checks.ts';
+import { runChecks, type CheckResult } from '../checks.ts';
 import * as log from '../log.ts';
 
 export async function runVerify(sql: Sql): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  for (const check of listChecks()) results.push(await runCheck(sql, check));
-  return results;
+  return runChecks(sql);
 }
 
 /** An error-level check with offending rows, or any check that could not run. */
