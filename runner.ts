@@ -7,7 +7,7 @@ import './lib/exit-code-guard.ts';
 import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
 import { describeConnectionError, resolveTarget } from './lib/connection.ts';
-import { makeOpener, type Context } from './lib/context.ts';
+import { int, makeOpener, type Context, type Options } from './lib/context.ts';
 import { EXIT } from './lib/errors.ts';
 import { lockSettingsFromEnv } from './lib/steps.ts';
 import * as log from './lib/log.ts';
@@ -113,14 +113,9 @@ async function main(argv: string[]): Promise<number> {
   }
   log.configureLog({ json: Boolean(values.json), debug: Boolean(values.debug) });
 
+  const options = values as Options;
   const target = resolveTarget(values['database-url']);
   const env = lockSettingsFromEnv();
-  const ms = (key: string, fallback: number) => {
-    const v = (values as Record<string, unknown>)[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw Object.assign(new Error(`--${key} takes a whole number of milliseconds`), { exitCode: EXIT.usage });
-    return Number(v);
-  };
   const pools: Sql[] = [];
   let stopRequested = false;
   const onSigint = () => {
@@ -133,14 +128,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     const ctx: Context = {
       command,
-      options: values as Context['options'],
+      options,
       positionals: rest,
       target,
       json: Boolean(values.json),
       settings: {
-        lockTimeoutMs: ms('lock-timeout', env.lockTimeoutMs),
-        lockRetries: ms('lock-retries', env.lockRetries),
-        indexWaitMs: ms('index-wait', env.indexWaitMs),
+        lockTimeoutMs: int(options, 'lock-timeout', env.lockTimeoutMs),
+        lockRetries: int(options, 'lock-retries', env.lockRetries),
+        indexWaitMs: int(options, 'index-wait', env.indexWaitMs),
       },
       open: makeOpener(target, pools),
       interrupted: () => stopRequested,
