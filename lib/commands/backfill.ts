@@ -9,7 +9,7 @@ import { type Context, int } from '../context.ts';
 import { RefusedError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
-import { assertEmailAi } from './schema.ts';
+import { assertEmailAi } from '../emailai.ts';
 import { Progress } from '../progress.ts';
 import { inShortTransaction } from '../short-transaction.ts';
 import type { LockSettings } from '../steps.ts';

@@ -12,7 +12,7 @@ import { type Context, str } from '../context.ts';
 import { connect, resolveTarget, type Target } from '../connection.ts';
 import { EXIT, RefusedError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
-import { assertEmailAi } from './schema.ts';
+import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 const ROW_COUNTS = join(QUERIES_DIR, 'table_row_counts.sql');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
 import { QUERIES_DIR } from '../paths.ts';
-import { assertEmailAi } from './schema.ts';
+import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 /**

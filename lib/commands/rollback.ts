@@ -25,7 +25,7 @@ import { acquirePackageLock } from '../package-lock.ts';
 import { PACKAGE_DIR } from '../paths.ts';
 import { inShortTransaction } from '../short-transaction.ts';
 import { DATA_PHASE } from './backfill.ts';
-import { assertEmailAi } from './schema.ts';
+import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 export const ROLLBACK_OPERATION = 'multi_tenant_rollback';

@@ -9,7 +9,7 @@ import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
 import { type Context, str } from '../context.ts';
 import { RefusedError } from '../errors.ts';
-import { missingEmailAiTables } from '../emailai.ts';
+import { assertEmailAi } from '../emailai.ts';
 import { PACKAGE_DIR } from '../paths.ts';
 import * as log from '../log.ts';
 
@@ -17,13 +17,6 @@ export const PRISMA_MIGRATIONS = [
   '20250930165011_add_organizations_multi_tenant',
   '20250930170000_add_shared_resources',
 ];
-
-export async function assertEmailAi(sql: Sql): Promise<void> {
-  const missing = await missingEmailAiTables(sql);
-  if (missing.length) {
-    throw new RefusedError(`this is not an EmailAI database: table(s) ${missing.map(t => `"${t}"`).join(', ')} missing; nothing was changed`);
-  }
-}
 
 export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): Promise<{ applied: string[]; steps: unknown[] }> {
   const sql = ctx.open(2);

@@ -7,7 +7,7 @@ import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
 import { lockHolder } from '../package-lock.ts';
 import { QUERIES_DIR } from '../paths.ts';
-import { assertEmailAi } from './schema.ts';
+import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 /** The triggers sql/321-327 install, so a missing one shows as missing. */
