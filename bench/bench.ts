@@ -8,7 +8,9 @@
 //               (c) per-row: the runbook's original script's loop, plus creators one
 //                   UPDATE per inbox and table (only up to --per-row-max users)
 //             each a child process (peak memory = its VmHWM); the three must leave
-//             the same data, and (a) must pass `verify`.
+//             the same data, and (a) must pass `verify`. (a) and (b) run --repeat
+//             times (default 3), alternating which goes first; the tables show
+//             medians, and the ratio (a) ÷ (b) of each round. (c) runs once.
 //   verify    `runner.ts verify --json` per check, at the largest size.
 //   --live    the old-app workload (test/workload.ts) during (a) `runner.ts schema`,
 //             `backfill`, `verify` and (b) the naive way: naive_prisma_migration.sql
@@ -285,7 +287,7 @@ const VARIANT_LABEL = {
 };
 
 async function benchBackfill(server: EmbeddedServer, template: string, users: number, variant: 'a' | 'b' | 'c',
-                             batchSize: string | undefined): Promise<{ run: VariantRun; verify?: { ms: number; checks: Check[]; passed: boolean } }> {
+                             batchSize: string | undefined, withVerify: boolean): Promise<{ run: VariantRun; verify?: { ms: number; checks: Check[]; passed: boolean } }> {
   const db = await copyOf(server, template);
   try {
     await runner(db.url, ['schema']);
@@ -303,7 +305,7 @@ async function benchBackfill(server: EmbeddedServer, template: string, users: nu
     const summary = await summarize(db.url);
     progress(`  ${(ms / 1000).toFixed(1)} s, peak ${r.peakMb.toFixed(0)} MB`);
     let verify;
-    if (variant === 'a') {
+    if (variant === 'a' && withVerify) {
       const v = await runMeasured(RUNNER, ['verify', '--json'], { DATABASE_URL: db.url });
       const doc = JSON.parse(v.stdout) as { passed: boolean; checks: Check[] };
       verify = { ms: v.wallMs, checks: doc.checks, passed: v.code === 0 && doc.passed };
@@ -315,27 +317,57 @@ async function benchBackfill(server: EmbeddedServer, template: string, users: nu
   }
 }
 
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/** Repeated runs of one variant at one size as one row: median times, highest peak memory. */
+function medianRun(runs: VariantRun[]): VariantRun {
+  const steps = Object.fromEntries(Object.keys(runs[0].steps).map(k => [k, median(runs.map(r => r.steps[k]))]));
+  return {
+    ...runs[0], steps, ms: median(runs.map(r => r.ms)), wallMs: median(runs.map(r => r.wallMs)),
+    peakMb: Math.max(...runs.map(r => r.peakMb)),
+  };
+}
+
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function backfillTable(runs: VariantRun[], perRowMax: number): string {
+function backfillTable(all: VariantRun[], perRowMax: number): string {
+  const runs = mediansOf(all);
   const lines = [
-    '| users | variant | seconds | users/s | rows written/s | peak runner MB | time ÷ (a) |',
-    '|---:|---|---:|---:|---:|---:|---:|',
+    '| users | variant | runs | seconds (median) | users/s | rows written/s | peak runner MB | time ÷ (a) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const users of [...new Set(runs.map(r => r.users))]) {
     const group = runs.filter(r => r.users === users);
     const a = group.find(r => r.variant === 'a');
     for (const r of group) {
-      lines.push(`| ${int(users)} | ${r.label} | ${fmt(r.ms / 1000)} | ${int(users / (r.ms / 1000))} | ${int(rowsWritten(r.summary) / (r.ms / 1000))} | ${fmt(r.peakMb, 0)} | ${a ? fmt(r.ms / a.ms, 2) + '×' : '–'} |`);
+      const n = all.filter(x => x.users === users && x.variant === r.variant).length;
+      lines.push(`| ${int(users)} | ${r.label} | ${n} | ${fmt(r.ms / 1000)} | ${int(users / (r.ms / 1000))} | ${int(rowsWritten(r.summary) / (r.ms / 1000))} | ${fmt(r.peakMb, 0)} | ${a ? fmt(r.ms / a.ms, 2) + '×' : '–'} |`);
     }
-    if (!group.some(r => r.variant === 'c')) lines.push(`| ${int(users)} | (c) per-row loop | not run (above --per-row-max ${int(perRowMax)}) | | | | |`);
+    if (!group.some(r => r.variant === 'c')) lines.push(`| ${int(users)} | (c) per-row loop | 0 | not run (above --per-row-max ${int(perRowMax)}) | | | | |`);
   }
-  return lines.join('\n');
+  const rounds = [...new Set(all.map(r => r.users))].map(users => {
+    const a = all.filter(r => r.users === users && r.variant === 'a');
+    const b = all.filter(r => r.users === users && r.variant === 'b');
+    const ratios = a.slice(0, b.length).map((r, i) => r.ms / b[i].ms);
+    return `- (a) ÷ (b) at ${int(users)} users, round by round: ${ratios.map(x => fmt(x, 2) + '×').join(', ')}; median ${fmt(median(ratios), 2)}× (target ≤ 1.20×: ${median(ratios) <= 1.2 ? 'met' : 'MISSED'})`;
+  });
+  return [...lines, '', ...rounds].join('\n');
 }
 
-function stepsTable(runs: VariantRun[]): string {
-  const lines = ['| users | pass | (a) batches s | (b) one statement s | (a) ÷ (b) |', '|---:|---|---:|---:|---:|'];
+/** One median row per (users, variant), in the order they first ran. */
+function mediansOf(all: VariantRun[]): VariantRun[] {
+  const keys = [...new Set(all.map(r => `${r.users}:${r.variant}`))];
+  return keys.map(k => medianRun(all.filter(r => `${r.users}:${r.variant}` === k)))
+    .sort((x, y) => x.users - y.users || x.variant.localeCompare(y.variant));
+}
+
+function stepsTable(all: VariantRun[]): string {
+  const runs = mediansOf(all);
+  const lines = ['| users | pass | (a) batches s (median) | (b) one statement s (median) | (a) ÷ (b) |', '|---:|---|---:|---:|---:|'];
   const perRow: string[] = [];
   for (const users of [...new Set(runs.map(r => r.users))]) {
     const a = runs.find(r => r.users === users && r.variant === 'a');
@@ -439,6 +471,7 @@ async function main(): Promise<number> {
       million: { type: 'boolean' },
       'per-row-max': { type: 'string', default: '10000' },
       'batch-size': { type: 'string' },
+      repeat: { type: 'string', default: '3' },
       live: { type: 'boolean' },
       'live-only': { type: 'boolean' },
       'live-users': { type: 'string', default: '100000' },
@@ -457,8 +490,9 @@ async function main(): Promise<number> {
   const perRowMax = Number(values['per-row-max']);
   const liveUsers = Number(values['live-users']);
   const baselineMs = Number(values['baseline-ms']);
-  if ([...sizes, perRowMax, liveUsers, baselineMs].some(n => !Number.isSafeInteger(n) || n < 0)) {
-    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--per-row-max N] [--batch-size N] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
+  const repeat = Number(values.repeat);
+  if ([...sizes, perRowMax, liveUsers, baselineMs, repeat].some(n => !Number.isSafeInteger(n) || n < 0) || repeat < 1) {
+    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--repeat N] [--per-row-max N] [--batch-size N] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
     return 2;
   }
 
@@ -480,9 +514,14 @@ async function main(): Promise<number> {
       let lastVerify: { users: number; ms: number; checks: Check[]; passed: boolean } | undefined;
       for (const users of sizes) {
         const tpl = await template(users);
-        for (const variant of ['a', 'b', 'c'] as const) {
-          if (variant === 'c' && users > perRowMax) continue;
-          const { run, verify } = await benchBackfill(server, tpl, users, variant, values['batch-size']);
+        // Rounds of (a) and (b), alternating which goes first, so that a slow
+        // stretch of a noisy machine does not always land on the same variant.
+        const order: ('a' | 'b' | 'c')[] = [];
+        for (let round = 0; round < repeat; round++) order.push(...(round % 2 ? ['b', 'a'] as const : ['a', 'b'] as const));
+        if (users <= perRowMax) order.push('c');
+        for (const [i, variant] of order.entries()) {
+          progress(`${users} users: run ${i + 1} of ${order.length}`);
+          const { run, verify } = await benchBackfill(server, tpl, users, variant, values['batch-size'], i === 0);
           runs.push(run);
           if (verify) {
             lastVerify = { users, ...verify };
@@ -498,15 +537,15 @@ async function main(): Promise<number> {
           }
         }
         const s = reference;
-        out.push(`\nData at ${int(users)} users (${group.length} variants, ${group.every(r => r.summary.checksum === s.checksum) ? 'identical: same counts and checksums' : 'DIFFERENT'}): ` +
+        out.push(`\nData at ${int(users)} users (${group.length} runs, ${group.every(r => r.summary.checksum === s.checksum) ? 'identical: same counts and checksums' : 'DIFFERENT'}): ` +
           `${int(s.organizations)} organizations, ${int(s.memberships)} memberships, ${int(s.inboxesLinked)} inboxes linked, ` +
           `${int(s.organizationsWithPremium)} organizations linked to ${int(s.premiumsLinked)} premiums, ${int(s.creatorsSet)} creators set; ${int(rowsWritten(s))} rows written.`);
       }
       out.push('\n## Backfill\n', backfillTable(runs, perRowMax));
-      out.push('\nseconds: the work inside the process (sum of passes/steps, no process start-up); peak runner MB: the process\'s VmHWM.');
+      out.push('\nseconds: the work inside the process (sum of passes/steps, no process start-up), the median of the runs; peak runner MB: the highest VmHWM of the runs.');
       out.push('\n### Where the time goes: (a) per pass vs (b) per statement\n', stepsTable(runs));
       if (lastVerify) {
-        const backfill = runs.find(r => r.users === lastVerify!.users && r.variant === 'a')!;
+        const backfill = mediansOf(runs).find(r => r.users === lastVerify!.users && r.variant === 'a')!;
         out.push(`\n## Verify at ${int(lastVerify.users)} users: ${lastVerify.passed ? 'passed' : 'FAILED'}; ` +
           `runner.ts verify ${fmt(lastVerify.ms / 1000)} s wall (checks ${fmt(lastVerify.checks.reduce((s, c) => s + c.ms, 0) / 1000)} s) beside the backfill's ${fmt(backfill.ms / 1000)} s\n`);
         out.push('| check | severity | ms | rows | result |', '|---|---|---:|---:|---|');

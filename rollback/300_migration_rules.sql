@@ -8,9 +8,10 @@
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DROP FUNCTION IF EXISTS emailai_migration.link_premiums(text[]);
 DROP FUNCTION IF EXISTS emailai_migration.recompute_seats(text[]);
-DROP FUNCTION IF EXISTS emailai_migration.link_email_accounts(text[]);
+DROP FUNCTION IF EXISTS emailai_migration.link_email_accounts(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.create_personal_organizations(text[], text);
 DROP FUNCTION IF EXISTS emailai_migration.home_organization(text);
+DROP FUNCTION IF EXISTS emailai_migration.home_organization_of(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_membership_id(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_id(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_slug(text, text, integer);

@@ -3,10 +3,12 @@
 --           the package's schema. One definition, used by the backfill's batches
 --           (sql/310), by the window triggers (sql/320-325) and by `runner.ts repair`.
 --             personal_organization_name/slug/id   rule 1, pure functions
---             home_organization(user)              rule 2: the organization an
---                                                  inbox of that user belongs in
+--             home_organization_of(user)           rule 2: the organization an
+--                                                  inbox of that user belongs in, as
+--                                                  a one-row table for LATERAL joins
+--             home_organization(user)              the same, as a scalar
 --             create_personal_organizations(users) rule 1, set-based
---             link_email_accounts(inboxes)         rule 2, set-based
+--             link_email_accounts(after, last)     rule 2, set-based, a key range
 --             link_premiums(users)                 rule 3, set-based
 --             recompute_seats(premiums)            rule 3, usedSeats/maxSeats
 --           Rule 4 (createdBy = the inbox's owner) is a one-line join, written where
@@ -41,24 +43,30 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
          || '-' || substr(md5(user_id), 1, suffix_length)
 $$;
 
--- Ids of what the migration creates are derived from the user id: a re-run after a
--- crash, or a trigger racing a batch, computes the same rows, and ON CONFLICT makes
--- the second writer a no-op.
+-- Ids of what the migration creates are the user id behind a prefix. Deterministic:
+-- a re-run after a crash, or a trigger racing a batch, computes the same rows, and
+-- ON CONFLICT makes the second writer a no-op. In user-id order: a batch of users
+-- inserts into neighbouring primary-key pages, not random ones. And the id of a
+-- personal organization names its owner (create_personal_organizations reads it back).
 CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_id(user_id text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT 'mig_org_' || md5('organization:' || user_id)
+  SELECT 'mig_org_' || user_id
 $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.personal_membership_id(user_id text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT 'mig_mem_' || md5('membership:' || user_id)
+  SELECT 'mig_mem_' || user_id
 $$;
 
 -- Rule 2: the organization a user's inboxes belong in: the earliest organization
 -- the user OWNS (their personal one, or the earliest they already owned). Never
 -- one they are only a member of: every member can open an organization's inboxes.
-CREATE OR REPLACE FUNCTION emailai_migration.home_organization(p_user_id text)
-RETURNS text LANGUAGE sql STABLE AS $$
+-- A table function on purpose: a one-statement STABLE SQL function returning a
+-- table is inlined when joined LATERAL, so a batch plans it as two index probes
+-- per row; a scalar call runs the function's own plan once per row (the batches of
+-- email_account_links spent half their time there).
+CREATE OR REPLACE FUNCTION emailai_migration.home_organization_of(p_user_id text)
+RETURNS TABLE (organization_id text) LANGUAGE sql STABLE AS $$
   SELECT m."organizationId"
   FROM public."OrganizationMember" m
   JOIN public."Organization" o ON o.id = m."organizationId"
@@ -67,15 +75,28 @@ RETURNS text LANGUAGE sql STABLE AS $$
   LIMIT 1
 $$;
 
+-- The same as a scalar, NULL when the user owns no organization: for the window
+-- triggers and `runner.ts repair`, which handle one user at a time.
+CREATE OR REPLACE FUNCTION emailai_migration.home_organization(p_user_id text)
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT organization_id FROM emailai_migration.home_organization_of(p_user_id)
+$$;
+
 -- Rule 1, set-based: every user of p_user_ids who owns no organization gets one,
 -- with an OWNER membership, recorded in the registry. A slug already taken (by any
 -- organization, or by another user of the same call) lengthens that user's suffix
 -- by two characters and tries again. Returns the number of organizations created.
+-- plan_cache_mode: PL/pgSQL would switch to a generic plan after five calls, one
+-- that guesses 10 ids for "= ANY (p_user_ids)"; a custom plan sees the batch.
+-- "(SELECT … LIMIT 1) IS NULL" is NOT EXISTS written so that it stays one index
+-- probe per user: as an anti-join the planner may hash the whole of
+-- "OrganizationMember" or "Organization" for every batch, which grows with them.
 CREATE OR REPLACE FUNCTION emailai_migration.create_personal_organizations(p_user_ids text[], p_origin text)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_suffix_length integer := 6;
   v_created integer := 0;
+  v_pending integer;
   v_step integer;
 BEGIN
   LOOP
@@ -86,12 +107,12 @@ BEGIN
              emailai_migration.personal_organization_slug(u.email, u.id, v_suffix_length) AS slug
       FROM public."User" u
       WHERE u.id = ANY (p_user_ids)
-        AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
-                        WHERE m."userId" = u.id AND m.role = 'OWNER')
+        AND (SELECT 1 FROM public."OrganizationMember" m
+             WHERE m."userId" = u.id AND m.role = 'OWNER' LIMIT 1) IS NULL
     ), free AS (
       SELECT DISTINCT ON (p.slug) p.*
       FROM pending p
-      WHERE NOT EXISTS (SELECT 1 FROM public."Organization" o WHERE o.slug = p.slug)
+      WHERE (SELECT 1 FROM public."Organization" o WHERE o.slug = p.slug LIMIT 1) IS NULL
       ORDER BY p.slug, p.user_id
     ), organizations AS (
       INSERT INTO public."Organization" (id, "createdAt", "updatedAt", name, slug)
@@ -99,44 +120,51 @@ BEGIN
       ON CONFLICT DO NOTHING
       RETURNING id
     ), members AS (
+      -- The owner is read back from the inserted organization's id ('mig_org_' ||
+      -- user id), not joined from "free": the planner's guesses for those two CTEs
+      -- can be one row each, and a nested loop between them is quadratic in the batch.
       INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
-      SELECT emailai_migration.personal_membership_id(f.user_id), now(), now(), 'OWNER', f.user_id, f.organization_id
-      FROM free f JOIN organizations o ON o.id = f.organization_id
+      SELECT emailai_migration.personal_membership_id(owner.user_id), now(), now(), 'OWNER', owner.user_id, o.id
+      FROM organizations o
+      CROSS JOIN LATERAL (SELECT substr(o.id, length('mig_org_') + 1) AS user_id) owner
       ON CONFLICT DO NOTHING
       RETURNING "userId", "organizationId", id
+    ), recorded AS (
+      INSERT INTO emailai_migration.created_organization (organization_id, user_id, membership_id, created_by)
+      SELECT m."organizationId", m."userId", m.id, p_origin FROM members m
+      ON CONFLICT DO NOTHING
+      RETURNING 1
     )
-    INSERT INTO emailai_migration.created_organization (organization_id, user_id, membership_id, created_by)
-    SELECT m."organizationId", m."userId", m.id, p_origin FROM members m
-    ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS v_step = ROW_COUNT;
+    SELECT (SELECT count(*) FROM pending), (SELECT count(*) FROM recorded) INTO v_pending, v_step;
     v_created := v_created + v_step;
-
-    EXIT WHEN v_suffix_length >= 32 OR NOT EXISTS (
-      SELECT 1 FROM public."User" u
-      WHERE u.id = ANY (p_user_ids)
-        AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
-                        WHERE m."userId" = u.id AND m.role = 'OWNER'));
+    -- Everyone pending got one: done. Otherwise a slug was taken (or a racing
+    -- writer got there first): try those users again, with a longer suffix.
+    EXIT WHEN v_step = v_pending OR v_suffix_length >= 32;
     v_suffix_length := v_suffix_length + 2;
   END LOOP;
   RETURN v_created;
 END $$;
 
--- Rule 2, set-based: each inbox of p_email_account_ids with no organization is
--- linked to its owner's home organization; existing links are left alone.
+-- Rule 2, set-based: each inbox with a key in (p_after, p_last] and no organization
+-- is linked to its owner's home organization; existing links are left alone. A key
+-- range, not a list: the backfill's batches are ranges of "EmailAccount".id, and a
+-- range is one ordered index scan where id = ANY (ids) descends the index per id.
 -- Returns the number of inboxes linked. ("organizationId" || '') IS NULL is
 -- "organizationId" IS NULL written so that "EmailAccount_organizationId_idx" cannot
 -- answer it: late in the backfill the planner would scan its whole NULL range per batch.)
-CREATE OR REPLACE FUNCTION emailai_migration.link_email_accounts(p_email_account_ids text[])
+-- target is MATERIALIZED so that each home is looked up once, before the UPDATE.
+CREATE OR REPLACE FUNCTION emailai_migration.link_email_accounts(p_after text, p_last text)
 RETURNS integer LANGUAGE sql AS $$
-  WITH target AS (
-    SELECT ea.id, emailai_migration.home_organization(ea."userId") AS organization_id
+  WITH target AS MATERIALIZED (
+    SELECT ea.id, h.organization_id
     FROM public."EmailAccount" ea
-    WHERE ea.id = ANY (p_email_account_ids) AND (ea."organizationId" || '') IS NULL
+    CROSS JOIN LATERAL emailai_migration.home_organization_of(ea."userId") h
+    WHERE ea.id > coalesce(p_after, '') AND ea.id <= p_last AND (ea."organizationId" || '') IS NULL
   ), linked AS (
     UPDATE public."EmailAccount" ea
     SET "organizationId" = t.organization_id
     FROM target t
-    WHERE ea.id = t.id AND t.organization_id IS NOT NULL AND (ea."organizationId" || '') IS NULL
+    WHERE ea.id = t.id AND (ea."organizationId" || '') IS NULL
     RETURNING ea.id, ea."organizationId"
   ), recorded AS (
     INSERT INTO emailai_migration.linked_email_account (email_account_id, organization_id)
@@ -158,7 +186,7 @@ $$;
 -- Counting in the UPDATE itself would use the snapshot taken before the wait, and two
 -- sign-ups on one team plan would leave usedSeats one short.
 CREATE OR REPLACE FUNCTION emailai_migration.recompute_seats(p_premium_ids text[])
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_changed integer;
 BEGIN
@@ -195,8 +223,8 @@ RETURNS text[] LANGUAGE sql AS $$
   WITH target AS (
     SELECT DISTINCT ON (h.organization_id) h.organization_id, u."premiumId" AS premium_id
     FROM public."User" u
-    CROSS JOIN LATERAL (SELECT emailai_migration.home_organization(u.id) AS organization_id) h
-    WHERE u.id = ANY (p_user_ids) AND u."premiumId" IS NOT NULL AND h.organization_id IS NOT NULL
+    CROSS JOIN LATERAL emailai_migration.home_organization_of(u.id) h
+    WHERE u.id = ANY (p_user_ids) AND u."premiumId" IS NOT NULL
     ORDER BY h.organization_id, u.id
   ), linked AS (
     UPDATE public."Organization" o

@@ -4,6 +4,11 @@
 --           one pass with the rules of sql/300, advances the pass's checkpoint in the
 --           same transaction, and returns (last_key, rows_seen, rows_changed).
 --           The runner calls it once per short transaction until rows_seen < size.
+--           A batch is the next `size` keys of the pass's driving table: the passes
+--           over "EmailAccount" and the creators get it as the key range
+--           (after, last_key], one ordered index scan; the others as the list of keys,
+--           because their rule functions also serve the window triggers, one user
+--           at a time.
 --             1 personal_organizations  over "User"         rule 1
 --             2 email_account_links     over "EmailAccount" rule 2
 --             3 premium_links           over "User"         rule 3 (links)
@@ -58,7 +63,7 @@ BEGIN
   ELSIF p_pass = 'personal_organizations' THEN
     rows_changed := emailai_migration.create_personal_organizations(v_ids, 'backfill');
   ELSIF p_pass = 'email_account_links' THEN
-    rows_changed := emailai_migration.link_email_accounts(v_ids);
+    rows_changed := emailai_migration.link_email_accounts(p_after, last_key);
   ELSIF p_pass = 'premium_links' THEN
     rows_changed := cardinality(emailai_migration.link_premiums(v_ids));
   ELSIF p_pass = 'premium_seats' THEN
@@ -71,9 +76,10 @@ BEGIN
     -- scan the whole "T_createdBy_idx" NULL range for every batch.
     EXECUTE format('UPDATE public.%I r SET "createdBy" = ea."userId"
                     FROM public."EmailAccount" ea
-                    WHERE r.id = ANY ($1) AND (r."createdBy" || '''') IS NULL
+                    WHERE r.id > coalesce($1, '''') AND r.id <= $2
+                      AND (r."createdBy" || '''') IS NULL
                       AND ea.id = r."emailAccountId"', v_table)
-      USING v_ids;
+      USING p_after, last_key;
     GET DIAGNOSTICS rows_changed = ROW_COUNT;
   END IF;
 
