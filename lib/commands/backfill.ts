@@ -17,7 +17,6 @@ import * as log from '../log.ts';
 
 export const DATA_PHASE = 'multi_tenant_data';
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
 export interface PassSummary {
   pass: string;
@@ -82,19 +81,15 @@ export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
           changed += r.rows_changed;
           after = r.last_key;
           progress.update(r.rows_seen, r.rows_changed);
-          if (pass === 'personal_organizations' && isPowerOfTwo(batches)) {
-            // The pass grows "Organization" and "OrganizationMember" from (nearly)
-            // nothing, faster than autovacuum's analyze (one look a minute) follows.
-            // Statistics from when they were small plan sequential scans of them per
-            // batch, which grow with the tables: quadratic. ANALYZE after batches
-            // 1, 2, 4, 8, … keeps them within 2× of the truth, for log2(batches) ANALYZEs.
+          if (batches === 1 && pass === 'personal_organizations') {
+            // Foreign-key checks into the new tables were planned while they were
+            // empty (sequential scans that stay so): give the planner statistics
+            // and start new sessions so the next batches plan index lookups. Later
+            // growth needs no ANALYZE: the planner scales row counts by the tables'
+            // current size, and the batch's lookups are per-row index probes.
             await control`analyze "Organization", "OrganizationMember"`;
-            if (batches === 1) {
-              // Foreign-key checks into the new tables were planned while they were
-              // empty, and a session keeps those plans: start a new session.
-              await sql.end({ timeout: 5 });
-              sql = ctx.open(1);
-            }
+            await sql.end({ timeout: 5 });
+            sql = ctx.open(1);
           }
           if (r.rows_seen < size) break;
           if (sleepMs) await sleep(sleepMs);
