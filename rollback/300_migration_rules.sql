@@ -14,5 +14,6 @@ DROP FUNCTION IF EXISTS emailai_migration.home_organization(text);
 DROP FUNCTION IF EXISTS emailai_migration.home_organization_of(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_membership_id(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_id(text);
+DROP FUNCTION IF EXISTS emailai_migration.personal_organization_owner(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_slug(text, text, integer);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_name(text, text);

@@ -3,6 +3,7 @@
 --           the package's schema. One definition, used by the backfill's batches
 --           (sql/310), by the window triggers (sql/320-325) and by `runner.ts repair`.
 --             personal_organization_name/slug/id   rule 1, pure functions
+--             personal_organization_owner(org)     the inverse of ..._id
 --             home_organization_of(user)           rule 2: the organization an
 --                                                  inbox of that user belongs in, as
 --                                                  a one-row table for LATERAL joins
@@ -51,6 +52,12 @@ $$;
 CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_id(user_id text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT 'mig_org_' || user_id
+$$;
+
+-- The inverse: the owner's user id of a personal organization's id.
+CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_owner(organization_id text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT substr(organization_id, length('mig_org_') + 1)
 $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.personal_membership_id(user_id text)
@@ -120,17 +127,16 @@ BEGIN
       ON CONFLICT DO NOTHING
       RETURNING id
     ), members AS (
-      -- The owner is read back from the inserted organization's id ('mig_org_' ||
-      -- user id), not joined from "free": the planner's guesses for those two CTEs
-      -- can be one row each, and a nested loop between them is quadratic in the batch.
+      -- The owner is read back from the inserted organization's id, not joined from
+      -- "free": the planner's guesses for those two CTEs can be one row each, and a
+      -- nested loop between them is quadratic in the batch.
       -- In user order: the foreign-key checks that follow then lock "User" rows in
       -- their physical order, and the membership indexes fill left to right (the
       -- pass is ~15 % faster than in slug order).
       INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
-      SELECT emailai_migration.personal_membership_id(owner.user_id), now(), now(), 'OWNER', owner.user_id, o.id
-      FROM organizations o
-      CROSS JOIN LATERAL (SELECT substr(o.id, length('mig_org_') + 1) AS user_id) owner
-      ORDER BY owner.user_id
+      SELECT emailai_migration.personal_membership_id(o.user_id), now(), now(), 'OWNER', o.user_id, o.id
+      FROM (SELECT id, emailai_migration.personal_organization_owner(id) AS user_id FROM organizations) o
+      ORDER BY o.user_id
       ON CONFLICT DO NOTHING
       RETURNING "userId", "organizationId", id
     ), recorded AS (
