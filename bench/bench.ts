@@ -358,7 +358,7 @@ function backfillTable(all: VariantRun[], perRowMax: number): string {
   return [...lines, '', ...rounds].join('\n');
 }
 
-/** One median row per (users, variant), in the order they first ran. */
+/** One median row per (users, variant), by size, then (a), (b), (c). */
 function mediansOf(all: VariantRun[]): VariantRun[] {
   const keys = [...new Set(all.map(r => `${r.users}:${r.variant}`))];
   return keys.map(k => medianRun(all.filter(r => `${r.users}:${r.variant}` === k)))
