@@ -201,6 +201,9 @@ $$;
 -- the lock then counts with a snapshot that sees the links the other one committed.
 -- Counting in the UPDATE itself would use the snapshot taken before the wait, and two
 -- sign-ups on one team plan would leave usedSeats one short.
+-- plan_cache_mode keeps the id list's plans custom (see create_personal_organizations);
+-- here it is harmless to the foreign-key checks because the UPDATE changes no key
+-- column, so none of them runs.
 CREATE OR REPLACE FUNCTION emailai_migration.recompute_seats(p_premium_ids text[])
 RETURNS integer LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
@@ -211,10 +214,13 @@ BEGIN
     SELECT o."premiumId" AS premium_id, count(DISTINCT m."userId")::integer AS used
     -- "Organization"."premiumId" has no index (the app's schema has none): a hash
     -- join with the id list scans "Organization" once, where premiumId = ANY(array)
-    -- would compare every row with every element.
+    -- would compare every row with every element. "IS NOT NULL" says nothing the
+    -- join does not, but tells the planner how few organizations it will hash: without
+    -- it, it hashed all of them (and spilled to disk) for every batch.
     FROM unnest(p_premium_ids) AS wanted(premium_id)
     JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
     JOIN public."OrganizationMember" m ON m."organizationId" = o.id
+    WHERE o."premiumId" IS NOT NULL
     GROUP BY o."premiumId"
   )
   UPDATE public."Premium" p
