@@ -214,13 +214,13 @@ BEGIN
     SELECT o."premiumId" AS premium_id, count(DISTINCT m."userId")::integer AS used
     -- "Organization"."premiumId" has no index (the app's schema has none): a hash
     -- join with the id list scans "Organization" once, where premiumId = ANY(array)
-    -- would compare every row with every element. "IS NOT NULL" says nothing the
-    -- join does not, but tells the planner how few organizations it will hash: without
-    -- it, it hashed all of them (and spilled to disk) for every batch.
+    -- would compare every row with every element. No "o.premiumId IS NOT NULL"
+    -- here: the statistics taken early in the backfill say every premiumId is NULL,
+    -- and with that filter the planner scans "Organization" once per id (33 s per
+    -- pass at 100k users, against 1 s).
     FROM unnest(p_premium_ids) AS wanted(premium_id)
     JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
     JOIN public."OrganizationMember" m ON m."organizationId" = o.id
-    WHERE o."premiumId" IS NOT NULL
     GROUP BY o."premiumId"
   )
   UPDATE public."Premium" p
