@@ -216,8 +216,8 @@ BEGIN
     -- join with the id list scans "Organization" once, where premiumId = ANY(array)
     -- would compare every row with every element. No "o.premiumId IS NOT NULL"
     -- here: the statistics taken early in the backfill say every premiumId is NULL,
-    -- and with that filter the planner scans "Organization" once per id (33 s per
-    -- pass at 100k users, against 1 s).
+    -- and with that filter the planner expects no organization to match and picks a
+    -- plan that took 33 s per pass at 100k users, against 1 s without it.
     FROM unnest(p_premium_ids) AS wanted(premium_id)
     JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
     JOIN public."OrganizationMember" m ON m."organizationId" = o.id
