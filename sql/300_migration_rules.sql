@@ -69,17 +69,25 @@ $$;
 -- the user OWNS (their personal one, or the earliest they already owned). Never
 -- one they are only a member of: every member can open an organization's inboxes.
 -- A table function on purpose: a one-statement STABLE SQL function returning a
--- table is inlined when joined LATERAL, so a batch plans it as two index probes
--- per row; a scalar call runs the function's own plan once per row (the batches of
+-- table is inlined when joined LATERAL, so a batch plans it as index probes per
+-- row; a scalar call runs the function's own plan once per row (the batches of
 -- email_account_links spent half their time there).
+-- Nearly every user owns exactly one organization, and then it is the home: the
+-- membership probe answers alone. Only a user who owns several pays a second probe
+-- per organization, into "Organization", to order them by "createdAt" (the inner
+-- SELECT runs only then). No row when the user owns none.
 CREATE OR REPLACE FUNCTION emailai_migration.home_organization_of(p_user_id text)
 RETURNS TABLE (organization_id text) LANGUAGE sql STABLE AS $$
-  SELECT m."organizationId"
+  SELECT CASE WHEN count(*) = 1 THEN min(m."organizationId")
+              ELSE (SELECT owned."organizationId"
+                    FROM public."OrganizationMember" owned
+                    JOIN public."Organization" o ON o.id = owned."organizationId"
+                    WHERE owned."userId" = p_user_id AND owned.role = 'OWNER'
+                    ORDER BY o."createdAt", o.id
+                    LIMIT 1) END
   FROM public."OrganizationMember" m
-  JOIN public."Organization" o ON o.id = m."organizationId"
   WHERE m."userId" = p_user_id AND m.role = 'OWNER'
-  ORDER BY o."createdAt", o.id
-  LIMIT 1
+  HAVING count(*) > 0
 $$;
 
 -- The same as a scalar, NULL when the user owns no organization: for the window
@@ -168,14 +176,20 @@ END $$;
 -- Returns the number of inboxes linked. ("organizationId" || '') IS NULL is
 -- "organizationId" IS NULL written so that "EmailAccount_organizationId_idx" cannot
 -- answer it: late in the backfill the planner would scan its whole NULL range per batch.)
+-- The batch's inboxes are grouped by owner, so that a user with several inboxes in
+-- the batch has the home looked up once, and the ids unnested again: no join
+-- between the batch and the homes for the planner to get wrong (with its guess of a
+-- few rows on each side, a nested loop there is quadratic in the batch).
 -- target is MATERIALIZED so that each home is looked up once, before the UPDATE.
 CREATE OR REPLACE FUNCTION emailai_migration.link_email_accounts(p_after text, p_last text)
 RETURNS integer LANGUAGE sql AS $$
   WITH target AS MATERIALIZED (
-    SELECT ea.id, h.organization_id
-    FROM public."EmailAccount" ea
-    CROSS JOIN LATERAL emailai_migration.home_organization_of(ea."userId") h
-    WHERE ea.id > coalesce(p_after, '') AND ea.id <= p_last AND (ea."organizationId" || '') IS NULL
+    SELECT unnest(per_user.email_account_ids) AS id, h.organization_id
+    FROM (SELECT ea."userId" AS user_id, array_agg(ea.id) AS email_account_ids
+          FROM public."EmailAccount" ea
+          WHERE ea.id > coalesce(p_after, '') AND ea.id <= p_last AND (ea."organizationId" || '') IS NULL
+          GROUP BY ea."userId") per_user
+    CROSS JOIN LATERAL emailai_migration.home_organization_of(per_user.user_id) h
   ), linked AS (
     UPDATE public."EmailAccount" ea
     SET "organizationId" = t.organization_id
