@@ -180,7 +180,8 @@ END $$;
 -- the batch has the home looked up once, and the ids unnested again: no join
 -- between the batch and the homes for the planner to get wrong (with its guess of a
 -- few rows on each side, a nested loop there is quadratic in the batch).
--- target is MATERIALIZED so that each home is looked up once, before the UPDATE.
+-- target is MATERIALIZED so that the homes are looked up before the UPDATE, not
+-- interleaved with it.
 CREATE OR REPLACE FUNCTION emailai_migration.link_email_accounts(p_after text, p_last text)
 RETURNS integer LANGUAGE sql AS $$
   WITH target AS MATERIALIZED (
