@@ -6,7 +6,7 @@
 import './lib/exit-code-guard.ts';
 import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
-import { describeConnectionError, resolveTarget } from './lib/connection.ts';
+import { describeConnectionError, passwordVisibilityWarning, resolveTarget } from './lib/connection.ts';
 import { int, makeOpener, type Context, type Options } from './lib/context.ts';
 import { EXIT } from './lib/errors.ts';
 import { lockSettingsFromEnv } from './lib/steps.ts';
@@ -51,6 +51,7 @@ const OPTIONS = {
   seats: { type: 'boolean' },
   junit: { type: 'string' },
   'prisma-migrations': { type: 'string' },
+  'app-role': { type: 'string', multiple: true },
   watch: { type: 'string' },
   output: { type: 'string' },
   file: { type: 'string' },
@@ -114,7 +115,15 @@ async function main(argv: string[]): Promise<number> {
   log.configureLog({ json: Boolean(values.json), debug: Boolean(values.debug) });
 
   const options = values as Options;
-  const target = resolveTarget(values['database-url']);
+  let target;
+  try {
+    target = resolveTarget(values['database-url'] || process.env.DATABASE_URL || undefined, { fromFlag: Boolean(values['database-url']) });
+  } catch (err) {
+    log.error((err as Error).message);
+    return EXIT.usage;
+  }
+  const visible = passwordVisibilityWarning(target);
+  if (visible) log.warn(visible);
   const env = lockSettingsFromEnv();
   const pools: Sql[] = [];
   let stopRequested = false;

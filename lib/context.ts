@@ -32,6 +32,13 @@ export function str(options: Options, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** --app-role app --app-role worker, or --app-role app,worker; else EMAILAI_APP_ROLES. */
+export function appRoles(options: Options, env = process.env): string[] {
+  const given = options['app-role'];
+  const list = Array.isArray(given) ? given : typeof given === 'string' ? [given] : [env.EMAILAI_APP_ROLES ?? ''];
+  return list.flatMap(v => v.split(',')).map(r => r.trim()).filter(Boolean);
+}
+
 export function int(options: Options, key: string, fallback: number): number {
   const v = str(options, key);
   if (v === undefined) return fallback;

@@ -23,6 +23,8 @@ export interface DriverConfig {
   settings?: LockSettings;
   /** Lets rollback/ files drop what the new app wrote (runner.ts rollback --schema --force). */
   force?: boolean;
+  /** The app's roles beyond those the tables' grants name (--app-role, EMAILAI_APP_ROLES). */
+  appRoles?: string[];
 }
 
 export interface Client {
@@ -31,12 +33,18 @@ export interface Client {
   settings: LockSettings;
   sessionSettings: Record<string, string>;
   results: StepResult[];
+  appRoles: string[];
 }
 
 export const SCHEMA_PHASE = 'multi_tenant_schema';
 
+/** EMAILAI_APP_ROLES=app,app_worker: the app's roles for `ley up` run on its own. */
+export function appRolesFromEnv(env = process.env): string[] {
+  return (env.EMAILAI_APP_ROLES ?? '').split(',').map(r => r.trim()).filter(Boolean);
+}
+
 export async function connect(config: DriverConfig = {}): Promise<Client> {
-  const target = config.target ?? resolveTarget();
+  const target = config.target ?? resolveTarget(process.env.DATABASE_URL || undefined);
   const sql = open(target, { max: 3 });
   try {
     const lock = await acquirePackageLock(sql);
@@ -46,6 +54,7 @@ export async function connect(config: DriverConfig = {}): Promise<Client> {
       settings: config.settings ?? lockSettingsFromEnv(),
       sessionSettings: config.force ? { 'emailai_migration.force': 'on' } : {},
       results: [],
+      appRoles: config.appRoles ?? appRolesFromEnv(),
     };
   } catch (err) {
     await sql.end({ timeout: 1 });
@@ -110,7 +119,7 @@ export async function loop(client: Client, files: { name: string; abs: string }[
     }
     for (const file of files) {
       const migration = await load(file.abs);
-      const ctx = { sql, settings: client.settings, sessionSettings: client.sessionSettings, results: client.results };
+      const ctx = { sql, settings: client.settings, sessionSettings: client.sessionSettings, results: client.results, appRoles: client.appRoles };
       if (method === 'up') {
         log.info(`${file.name}`);
         if (migration.prismaMigration && await prismaAlreadyApplied(sql, migration.prismaMigration)) {

@@ -11,11 +11,15 @@ export interface MigrationContext {
   /** Transaction-local settings for every step, e.g. emailai_migration.force. */
   sessionSettings: Record<string, string>;
   results: StepResult[];
+  /** Roles named by --app-role / EMAILAI_APP_ROLES, besides those found in the tables' grants. */
+  appRoles: string[];
 }
 
 export interface MigrationDefinition {
   /** The app's Prisma migration these objects stand for, if any. */
   prismaMigration?: string;
+  /** Runs before the first step is applied; throws (a refusal) to apply none of them. */
+  gate?: (ctx: MigrationContext) => Promise<void>;
   up: string[];
   down: string[];
 }
@@ -31,7 +35,10 @@ export function defineMigration(def: MigrationDefinition): Migration {
   };
   return {
     ...def,
-    apply: ctx => run(ctx, SQL_DIR, def.up),
+    apply: async ctx => {
+      await def.gate?.(ctx);
+      await run(ctx, SQL_DIR, def.up);
+    },
     undo: ctx => run(ctx, ROLLBACK_DIR, def.down),
   };
 }

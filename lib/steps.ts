@@ -7,9 +7,10 @@
 //     (`-- index: name`) and that index exists INVALID (a failed build), the index is
 //     dropped CONCURRENTLY first and built again.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Sql } from 'postgres';
 import * as log from './log.ts';
+import { QUERIES_DIR } from './paths.ts';
 import { backoffMs, RETRYABLE } from './short-transaction.ts';
 
 export interface LockSettings {
@@ -123,12 +124,21 @@ export async function runStep(sql: Sql, path: string, settings: LockSettings,
         continue;
       }
       if (code && RETRYABLE.has(code)) {
-        throw new StepError(step.name, new Error(`gave up after ${attempt} tries: a lock stayed unavailable (${(err as Error).message}). ` +
-          `Find the blocking session in pg_stat_activity, then run the same command again: finished steps are skipped.`));
+        const holders = await lockHolders(sql).catch(() => '');
+        throw new StepError(step.name, new Error(`gave up after ${attempt} tries: a lock stayed unavailable (${(err as Error).message})` +
+          (holders ? `; locks on the app's tables are held by ${holders}` : '') +
+          `. Wait for that session or end it, then run the same command again: finished steps are skipped.`));
       }
       throw new StepError(step.name, err);
     }
   }
+}
+
+/** Who holds locks on public's tables, in a sentence (an anti-wraparound autovacuum shows as one). */
+async function lockHolders(sql: Sql): Promise<string> {
+  const rows = await sql.file(join(QUERIES_DIR, 'lock_holders.sql'));
+  return rows.map(r => `pid ${r.pid} (${r.backend_type}${r.user_name ? `, ${r.user_name}` : ''}` +
+    `${r.seconds === null ? '' : `, ${r.seconds} s in its transaction`}${r.query ? `: ${r.query}` : ''}; ${r.locks})`).join(', ');
 }
 
 async function indexIsValid(sql: Sql, name: string): Promise<boolean> {

@@ -9,23 +9,13 @@ import { createReadStream, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, str } from '../context.ts';
-import { connect, resolveTarget, type Target } from '../connection.ts';
+import { clientToolConnection, connect, resolveTarget } from '../connection.ts';
 import { EXIT, RefusedError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 const ROW_COUNTS = join(QUERIES_DIR, 'table_row_counts.sql');
-
-/** libpq connection for the client tools: the URL without its password, the password in PGPASSWORD. */
-function clientConnection(target: Target): { args: string[]; env: NodeJS.ProcessEnv } {
-  const env = { ...process.env };
-  if (!target.url) return { args: [], env }; // the PG* variables are inherited
-  const u = new URL(target.url);
-  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
-  u.password = '';
-  return { args: ['--dbname', u.toString()], env };
-}
 
 function runTool(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
@@ -74,7 +64,7 @@ export async function run(ctx: Context): Promise<number> {
   await assertClientVersion('pg_restore', major);
 
   const file = resolve(str(ctx.options, 'file') ?? defaultBackupName());
-  const conn = clientConnection(ctx.target);
+  const conn = clientToolConnection(ctx.target);
   log.info(`backup: pg_dump -Fc ${ctx.target.display} → ${file}`);
   const started = performance.now();
   const dump = await runTool('pg_dump', ['-Fc', '--file', file, ...conn.args], conn.env);
@@ -90,7 +80,7 @@ export async function run(ctx: Context): Promise<number> {
   let exitCode: number = EXIT.ok;
   if (restoreTo) {
     const scratch = resolveTarget(restoreTo);
-    const sconn = clientConnection(scratch);
+    const sconn = clientToolConnection(scratch);
     log.info(`backup: restoring into ${scratch.display}`);
     const restore = await runTool('pg_restore', ['--no-owner', '--no-acl', '--exit-on-error', ...sconn.args, file], sconn.env);
     if (restore.code !== 0) throw new Error(`pg_restore into ${scratch.display} failed: ${restore.stderr.trim().split('\n').slice(-3).join(' ')}`);

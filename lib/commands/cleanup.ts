@@ -16,6 +16,7 @@ import { acquirePackageLock } from '../package-lock.ts';
 import { ROLLBACK_DIR, QUERIES_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
 import packageObjects from '../../migrations/0003_migration_rules_and_window_triggers.ts';
+import windowTriggers from '../../migrations/0004_window_triggers.ts';
 import * as log from '../log.ts';
 
 export const CLEANUP_PHASE = 'cleanup';
@@ -24,7 +25,7 @@ export const CLEANUP_PHASE = 'cleanup';
  * The undo of the package's own ley migration (triggers before the functions they
  * call), then the bookkeeping schema: one list, the migration's own.
  */
-export const CLEANUP_STEPS = [...packageObjects.down, 'cleanup_package_bookkeeping.sql'];
+export const CLEANUP_STEPS = [...windowTriggers.down, ...packageObjects.down, 'cleanup_package_bookkeeping.sql'];
 
 const SQL = (name: string) => join(QUERIES_DIR, name);
 

@@ -4,12 +4,14 @@
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, int } from '../context.ts';
+import { appRoles, type Context, int } from '../context.ts';
 import { EXIT, RefusedError } from '../errors.ts';
 import { missingEmailAiTables } from '../emailai.ts';
 import { lockHolder } from '../package-lock.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { PRISMA_MIGRATIONS } from './schema.ts';
+import type { LockSettings } from '../steps.ts';
+import { proveWindowTriggers } from '../window-triggers.ts';
 import * as log from '../log.ts';
 
 /** Connections the runner opens at most at once (control + batch + verify), plus headroom. */
@@ -20,11 +22,11 @@ export const DEFAULT_MAX_TRANSACTION_AGE_SECONDS = 300;
 
 export interface PreflightItem {
   item: string;
-  status: 'ok' | 'fail' | 'info';
+  status: 'ok' | 'fail' | 'warn' | 'info';
   detail: string;
 }
 
-export async function preflightItems(sql: Sql, maxTransactionAge: number): Promise<PreflightItem[]> {
+export async function preflightItems(sql: Sql, maxTransactionAge: number, settings: LockSettings, appRoles: string[]): Promise<PreflightItem[]> {
   const items: PreflightItem[] = [];
   const add = (item: string, status: PreflightItem['status'], detail: string) => items.push({ item, status, detail });
   const [s] = await sql.file(join(QUERIES_DIR, 'preflight_server.sql'), [maxTransactionAge]);
@@ -79,18 +81,33 @@ export async function preflightItems(sql: Sql, maxTransactionAge: number): Promi
     add('migration schema', 'info', parts.length ? `already there: ${parts.join(', ')}` : 'not there yet (the schema phase has not run)');
   });
 
+  // The roles of the old app, and whether each can fire the window triggers.
+  const proof = await proveWindowTriggers(sql, settings, appRoles);
+  for (const r of proof.roles) add(`role ${r.role}`, r.status, r.detail);
+
   const old = s.old_transactions as { pid: number; seconds: number; application: string; state: string; query: string }[];
-  add('long transactions', old.length ? 'fail' : 'ok', old.length
+  const hidden = !s.sees_all_sessions && s.hidden_sessions > 0
+    ? `; ${s.hidden_sessions} session(s) of other roles are not visible to ${s.role_name} (GRANT pg_read_all_stats TO ${s.role_name} to see them)` : '';
+  add('long transactions', old.length ? 'fail' : hidden ? 'warn' : 'ok', old.length
     ? `${old.length} transaction(s) older than ${maxTransactionAge} s would block DDL: ` +
       old.slice(0, 5).map(t => `pid ${t.pid} (${t.application || 'no application_name'}, ${t.state}, ${t.seconds} s)`).join(', ') +
-      ' — end them or wait (pg_terminate_backend(pid) ends one)'
-    : `none older than ${maxTransactionAge} s`);
+      ' — end them or wait (pg_terminate_backend(pid) ends one)' + hidden
+    : hidden ? `unknown${hidden}` : `none older than ${maxTransactionAge} s`);
+
+  const vacuums = s.vacuums as { pid: number; table: string; wraparound: boolean | null; autovacuum: boolean | null; seconds: number | null; phase: string }[];
+  add('vacuum on app tables', vacuums.length ? 'warn' : 'ok', vacuums.length
+    ? vacuums.map(v => `pid ${v.pid} ${v.autovacuum === false ? 'VACUUM' : 'autovacuum'} on ${v.table} (${v.phase}` +
+        `${v.seconds === null ? '' : `, ${v.seconds} s`}${v.wraparound ? ', to prevent wraparound: it will not give way to the schema phase\'s locks' : v.wraparound === null ? ', anti-wraparound or not: unknown' : ''})`).join('; ') +
+      ' — the schema phase waits for it within its lock retries (--lock-retries), or gives up naming it'
+    : 'none running on the tables the schema phase locks');
 
   const free = s.max_connections - s.reserved_connections - s.connections_in_use;
   add('free connections', free >= CONNECTIONS_NEEDED ? 'ok' : 'fail',
     `${free} free of max_connections ${s.max_connections} (${s.connections_in_use} in use, ${s.reserved_connections} reserved); ${CONNECTIONS_NEEDED} needed`);
 
-  if (!s.replicas) add('replication lag', 'info', 'no replicas attached');
+  if (!s.sees_all_sessions) {
+    add('replication lag', 'warn', `unknown: ${s.role_name} cannot read replication statistics (${s.replicas} replica connection(s) seen); GRANT pg_read_all_stats TO ${s.role_name}, or check the replicas' lag in the provider's console`);
+  } else if (!s.replicas) add('replication lag', 'info', 'no replicas attached');
   else {
     const lag = s.replay_lag_seconds as number | null;
     add('replication lag', lag !== null && lag > MAX_REPLAY_LAG_SECONDS ? 'fail' : 'ok',
@@ -121,7 +138,7 @@ export function failedItems(items: PreflightItem[]): PreflightItem[] {
 
 /** Throws RefusedError listing the failed items; `up` runs it before anything else. */
 export async function assertPreflight(ctx: Context): Promise<PreflightItem[]> {
-  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS));
+  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options));
   const failed = failedItems(items);
   if (failed.length) {
     printItems(items);
@@ -131,12 +148,12 @@ export async function assertPreflight(ctx: Context): Promise<PreflightItem[]> {
 }
 
 function printItems(items: PreflightItem[]): void {
-  for (const i of items) log.info(`  ${{ ok: '✓', fail: '✗', info: '·' }[i.status]} ${i.item.padEnd(22)} ${i.detail}`);
+  for (const i of items) log.info(`  ${{ ok: '✓', fail: '✗', warn: '⚠', info: '·' }[i.status]} ${i.item.padEnd(22)} ${i.detail}`);
 }
 
 export async function run(ctx: Context): Promise<number> {
   log.info(`preflight: ${ctx.target.display}`);
-  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS));
+  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options));
   const failed = failedItems(items);
   printItems(items);
   log.info(failed.length ? `preflight: ${failed.length} item(s) failed; nothing was changed` : 'preflight: ready');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import ley from 'ley';
 import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
-import { type Context, str } from '../context.ts';
+import { appRoles, type Context, str } from '../context.ts';
 import { RefusedError } from '../errors.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { PACKAGE_DIR } from '../paths.ts';
@@ -29,7 +29,7 @@ export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): P
     }
   }
   log.info(`schema: ${ctx.target.display} (lock_timeout ${ctx.settings.lockTimeoutMs} ms, ${ctx.settings.lockRetries} retries)`);
-  const config: driver.DriverConfig & { driver: typeof driver } = { driver, target: ctx.target, settings: ctx.settings, force: opts.force };
+  const config: driver.DriverConfig & { driver: typeof driver } = { driver, target: ctx.target, settings: ctx.settings, force: opts.force, appRoles: appRoles(ctx.options) };
   let applied: string[];
   try {
     // ley's types know only its own drivers' configs; ours is passed through to lib/ley-driver.ts.

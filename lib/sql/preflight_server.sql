@@ -26,6 +26,25 @@ SELECT current_setting('server_version') AS server_version,
          WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
            AND a.backend_type = 'client backend'
            AND a.xact_start < now() - make_interval(secs => $1)) AS old_transactions,
+       -- Without pg_read_all_stats, other roles' sessions show no state, query or
+       -- transaction start: their long transactions (and replay lag) are unknown.
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+         OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS sees_all_sessions,
+       (SELECT count(*)::int FROM pg_stat_activity a
+         WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+           AND a.pid <> pg_backend_pid() AND a.state IS NULL) AS hidden_sessions,
+       -- VACUUMs running on the tables the schema phase locks: an anti-wraparound one
+       -- does not give way to our locks, so the phase waits for it (or gives up).
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                 'pid', v.pid, 'table', v.relid::regclass::text,
+                 'wraparound', CASE WHEN a.query IS NULL THEN NULL ELSE a.query LIKE '%to prevent wraparound%' END,
+                 'autovacuum', a.backend_type = 'autovacuum worker',
+                 'seconds', floor(extract(epoch FROM now() - a.xact_start))::int,
+                 'phase', v.phase)), '[]')
+          FROM pg_stat_progress_vacuum v LEFT JOIN pg_stat_activity a ON a.pid = v.pid
+         WHERE v.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND v.relid IN (SELECT to_regclass(format('public.%I', t))
+                           FROM unnest(ARRAY['User', 'EmailAccount', 'Premium', 'Rule', 'Group', 'Knowledge', 'Category']) t)) AS vacuums,
        (SELECT count(*)::int FROM pg_stat_replication) AS replicas,
        (SELECT extract(epoch FROM max(replay_lag))::float FROM pg_stat_replication) AS replay_lag_seconds,
        pg_database_size(current_database())::bigint AS database_bytes,

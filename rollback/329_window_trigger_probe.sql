@@ -1,0 +1,7 @@
+-- 329_window_trigger_probe.sql (undo)
+-- What:     drops emailai_migration.window_trigger_probe (sql/329).
+-- Locks:    none on tables.
+-- Re-run:   safe (IF EXISTS).
+-- transaction: yes
+-- squawk-ignore-file require-lock-timeout, require-statement-timeout
+DROP FUNCTION IF EXISTS emailai_migration.window_trigger_probe(text);
