@@ -78,14 +78,14 @@ export async function proveWindowTriggers(sql: Sql, settings: LockSettings, appR
     const functions = (await tx.file(join(QUERIES_DIR, 'window_trigger_functions.sql'))) as unknown as TriggerFunction[];
     const results: RoleProof[] = [];
     // The owner first: proves the triggers do their work at all.
-    results.push(verdict(`${me} (this role)`, await probe(tx, me), []));
+    results.push(verdict(`${me} (this role)`, await probe(tx, me), [], functions));
     for (const w of writers) {
       if (w.role_name === me) continue;
       const problems: string[] = [];
       if (w.reaches_package) problems.push(`it may use schema emailai_migration, which the app must not: REVOKE ALL ON SCHEMA emailai_migration FROM ${w.role_name};`);
       const proof: ProbeRow[] | undefined = w.can_set_role ? await probe(tx, w.role_name) : undefined;
       const proved = proof && !proof.every((r: ProbeRow) => r.error_code === '42501' && /set role|permission denied to set/i.test(r.error_message ?? ''));
-      const result = proved ? verdict(w.role_name, proof!, problems) : staticVerdict(w, functions, problems, me);
+      const result = proved ? verdict(w.role_name, proof!, problems, functions) : staticVerdict(w, functions, problems, me);
       if (result.status !== 'fail' && w.new_tables_lacking.length) {
         result.status = 'warn';
         result.detail += `; the new app, connecting as ${w.role_name}, will need SELECT, INSERT, UPDATE, DELETE on ${w.new_tables_lacking.join(', ')} ` +
@@ -120,18 +120,23 @@ async function probe(tx: Sql, role: string): Promise<ProbeRow[]> {
   return (await tx`select * from emailai_migration.window_trigger_probe(${role})`) as unknown as ProbeRow[];
 }
 
-function verdict(role: string, rows: ProbeRow[], problems: string[]): RoleProof {
+function verdict(role: string, rows: ProbeRow[], problems: string[], functions: TriggerFunction[]): RoleProof {
   const failed = rows.filter(r => r.error_code);
   if (failed.length) {
+    const fixes = alterStatements(functions);
     return { role, status: 'fail', detail: `the old app's writes as ${role} would fail once the triggers are installed: ` +
-      failed.map(r => `${r.action}: ${r.error_message} (${r.error_code})`).join('; ') + '. ' + FIX_DYNAMIC + problems.map(p => ' ' + p).join('') };
+      failed.map(r => `${r.action}: ${r.error_message} (${r.error_code})`).join('; ') + '. ' +
+      (fixes ? `Fix: ${fixes}` : 'Grant the role what the error names') + problems.map(p => ' ' + p).join('') };
   }
   if (problems.length) return { role, status: 'fail', detail: problems.join(' ') };
   return { role, status: 'ok', detail: `fires every window trigger (${rows.length - 1} writes done as ${role.replace(/ .*/, '')}, rolled back)` };
 }
 
-const FIX_DYNAMIC = 'Every window trigger function must be SECURITY DEFINER with a pinned search_path (sql/320); ' +
-  'if one is not, ALTER FUNCTION … SECURITY DEFINER SET search_path = pg_catalog, pg_temp; otherwise grant the role what the error names';
+/** The statements that make every trigger function run as its owner again (sql/320's attributes). */
+function alterStatements(functions: TriggerFunction[]): string {
+  return [...new Set(functions.filter(f => !f.security_definer || !f.search_path_pinned)
+    .map(f => `ALTER FUNCTION ${f.function_name} SECURITY DEFINER SET search_path = pg_catalog, pg_temp;`))].join(' ');
+}
 
 function staticVerdict(w: Writer, functions: TriggerFunction[], problems: string[], me: string): RoleProof {
   const unsafe = functions.filter(f => !f.security_definer || !f.search_path_pinned);
@@ -139,8 +144,7 @@ function staticVerdict(w: Writer, functions: TriggerFunction[], problems: string
     : `${me} may not SET ROLE ${w.role_name}, so this is read from the catalog`;
   if (unsafe.length && !w.reaches_package) {
     return { role: w.role_name, status: 'fail', detail: `${how}: ${unsafe.map(f => `trigger ${f.trigger_name} on "${f.table_name}" runs ${f.function_name} with the writer's rights`).join('; ')}, ` +
-      `and ${w.role_name} has none on schema emailai_migration: its writes would fail. Fix: ` +
-      [...new Set(unsafe.map(f => `ALTER FUNCTION ${f.function_name} SECURITY DEFINER SET search_path = pg_catalog, pg_temp;`))].join(' ') };
+      `and ${w.role_name} has none on schema emailai_migration: its writes would fail. Fix: ${alterStatements(functions)}` };
   }
   if (problems.length) return { role: w.role_name, status: 'fail', detail: problems.join(' ') };
   return { role: w.role_name, status: 'ok', detail: `${how}: every window trigger runs as its owner (SECURITY DEFINER, pinned search_path)` };

@@ -95,8 +95,15 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
 
   const [server] = await sql.file(SQL('monitor_server.sql'));
   seen.server = server;
-  if (server.statements_installed && server.statements_loaded) {
-    const slow = await sql.file(SQL('monitor_slow_queries.sql'), [t.slowMs, 10]);
+  // statements_loaded is NULL where this role may not read shared_preload_libraries:
+  // then reading the view tells (it fails with 55000 when the library is not loaded).
+  const slow = server.statements_installed && server.statements_loaded !== false
+    ? await sql.file(SQL('monitor_slow_queries.sql'), [t.slowMs, 10]).catch(err => {
+        if ((err as { code?: string }).code === '55000') return undefined;
+        throw err;
+      })
+    : undefined;
+  if (slow) {
     seen.slow_queries = slow.length;
     if (slow.length) {
       findings.push({
@@ -110,7 +117,8 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
   } else {
     seen.slow_queries = null;
     const missing = [
-      !server.statements_loaded && "shared_preload_libraries does not include 'pg_stat_statements' (restart needed)",
+      server.statements_loaded === false && "shared_preload_libraries does not include 'pg_stat_statements' (restart needed)",
+      server.statements_loaded === null && server.statements_installed && 'the view says the library is not loaded (shared_preload_libraries is not readable by this role)',
       !server.statements_installed && 'the extension is not created in this database (CREATE EXTENSION pg_stat_statements;)',
     ].filter(Boolean).join('; ');
     findings.push({

@@ -15,7 +15,11 @@ SELECT current_setting('server_version') AS server_version,
        has_schema_privilege('public', 'USAGE') AS usage_on_public,
        current_setting('max_connections')::int AS max_connections,
        current_setting('superuser_reserved_connections')::int AS reserved_connections,
-       (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS connections_in_use,
+       -- Another role's session shows no backend_type without pg_read_all_stats;
+       -- a client backend is still the one with a database and a user.
+       (SELECT count(*)::int FROM pg_stat_activity
+         WHERE backend_type = 'client backend'
+            OR (backend_type IS NULL AND datname IS NOT NULL AND usename IS NOT NULL)) AS connections_in_use,
        -- Transactions of other sessions in this database older than $1 s: DDL and
        -- CREATE INDEX CONCURRENTLY queue behind them.
        (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -31,8 +35,8 @@ SELECT current_setting('server_version') AS server_version,
        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
          OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS sees_all_sessions,
        (SELECT count(*)::int FROM pg_stat_activity a
-         WHERE a.datname = current_database() AND a.backend_type = 'client backend'
-           AND a.pid <> pg_backend_pid() AND a.state IS NULL) AS hidden_sessions,
+         WHERE a.datname = current_database() AND a.backend_type IS NULL AND a.usename IS NOT NULL
+           AND a.pid <> pg_backend_pid()) AS hidden_sessions,
        -- VACUUMs running on the tables the schema phase locks: an anti-wraparound one
        -- does not give way to our locks, so the phase waits for it (or gives up).
        (SELECT coalesce(jsonb_agg(jsonb_build_object(
