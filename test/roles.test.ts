@@ -390,6 +390,38 @@ timeout.test('(teardown) roles dropped', async db => {
 });
 timeout.run();
 
+// ─── a lock the schema phase cannot get ────────────────────────────────────────
+const blocked = dbSuite('roles: a lock held by a session the migrator cannot see', async db => {
+  await managedSetup(db, { users: 50, migratorInApp: true });
+});
+
+blocked.test('the schema phase gives up after its retries and names the session holding the lock', async db => {
+  // A superuser's transaction (as a provider's maintenance or an anti-wraparound
+  // autovacuum would be) holds "EmailAccount": ADD COLUMN cannot get its lock.
+  const holder = await db.sql.reserve();
+  try {
+    await holder`begin`;
+    await holder`lock table "EmailAccount" in access share mode`;
+    const [{ pid }] = await holder`select pg_backend_pid() as pid`;
+    const r = await asMigrator(db, ['schema', '--lock-timeout', '50', '--lock-retries', '2']);
+    assert.is(r.code, 1, r.stderr.slice(-2000));
+    assert.match(r.stderr, /113_add_email_account_organization_id\.sql: gave up after 3 tries/);
+    assert.match(r.stderr, new RegExp(`locks on the app's tables are held by pid ${pid} \\(`), r.stderr.slice(-2000));
+    assert.match(r.stderr, /run the same command again/);
+  } finally {
+    await holder`rollback`.catch(() => {});
+    holder.release();
+  }
+  const again = await asMigrator(db, ['schema']);
+  assert.is(again.code, 0, again.stderr.slice(-2000));
+});
+
+blocked.test('(teardown) roles dropped', async db => {
+  await dropRoles(db);
+  assert.ok(true);
+});
+blocked.run();
+
 // ─── secrets ───────────────────────────────────────────────────────────────────
 const secrets = dbSuite('roles: passwords stay out of ps and every output', async db => {
   await managedSetup(db, { users: 100, migratorInApp: true });
