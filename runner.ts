@@ -6,7 +6,7 @@
 import './lib/exit-code-guard.ts';
 import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
-import { describeConnectionError, passwordVisibilityWarning, resolveTarget } from './lib/connection.ts';
+import { describeConnectionError, isConnectionLoss, passwordVisibilityWarning, resolveTarget, type Target } from './lib/connection.ts';
 import { int, makeOpener, type Context, type Options } from './lib/context.ts';
 import { EXIT } from './lib/errors.ts';
 import { lockSettingsFromEnv } from './lib/steps.ts';
@@ -92,6 +92,9 @@ function usage(): string {
   ].join('\n');
 }
 
+let lastTarget: Target | undefined;
+let runningCommand = '';
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -113,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   log.configureLog({ json: Boolean(values.json), debug: Boolean(values.debug) });
+  runningCommand = command;
 
   const options = values as Options;
   let target;
@@ -122,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
     log.error((err as Error).message);
     return EXIT.usage;
   }
+  lastTarget = target;
   const visible = passwordVisibilityWarning(target);
   if (visible) log.warn(visible);
   const env = lockSettingsFromEnv();
@@ -152,24 +157,44 @@ async function main(argv: string[]): Promise<number> {
     const mod = await import(`./lib/commands/${command}.ts`);
     return await mod.run(ctx);
   } catch (err) {
-    const e = err as { exitCode?: number; message?: string; stack?: string };
-    const connection = describeConnectionError(err, target);
-    if (connection) {
-      log.error(connection + '; nothing was changed');
-      return EXIT.refused;
-    }
-    if (e.exitCode === EXIT.usage || e.exitCode === EXIT.refused) {
-      log.error(e.message ?? String(err));
-      return e.exitCode;
-    }
-    log.error(e.message ?? String(err));
-    if (log.isDebug() && e.stack) process.stderr.write(log.scrub(e.stack) + '\n');
-    else process.stderr.write('  (run with --debug for the stack trace)\n');
-    return EXIT.failed;
+    return failure(err, command, target);
   } finally {
     await Promise.all(pools.map(p => p.end({ timeout: 5 }).catch(() => {})));
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The one place a failure becomes a line on stderr, an exit code, and in --json mode the document. */
+function failure(err: unknown, command: string, target: Target): number {
+  const e = err as { exitCode?: number; message?: string; stack?: string; step?: string };
+  const connection = describeConnectionError(err, target);
+  let code: number, message: string;
+  if (connection) {
+    [code, message] = [EXIT.refused, connection + '; nothing was changed'];
+  } else if (isConnectionLoss(err)) {
+    const step = e.step ?? log.currentActivity();
+    const where = step ? ` during ${step}` : '';
+    [code, message] = [EXIT.failed, `${command}: the connection to ${target.display} was lost${where} (${e.message ?? e}); ` +
+      'every finished batch and step is committed: run the same command again to resume'];
+  } else {
+    [code, message] = [e.exitCode === EXIT.usage || e.exitCode === EXIT.refused ? e.exitCode : EXIT.failed, e.message ?? String(err)];
+  }
+  log.error(message);
+  if (code === EXIT.failed && !isConnectionLoss(err)) {
+    if (log.isDebug() && e.stack) process.stderr.write(log.scrub(e.stack) + '\n');
+    else process.stderr.write('  (run with --debug for the stack trace)\n');
+  }
+  if (log.jsonPending()) log.json({ command, ok: false, exitCode: code, error: message });
+  return code;
+}
+
+// A broken connection can also surface outside any await of ours (postgres.js 3.4
+// throws from a socket callback): it ends the run the same way, not with a stack trace.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err: unknown) => {
+    process.exitCode = failure(err, runningCommand, lastTarget ?? { display: 'the database' } as Target);
+    process.exit();
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -180,6 +180,18 @@ export function connect(target: Target, opts: ConnectOptions = {}): Sql {
   return sql as unknown as Sql;
 }
 
+/**
+ * A connection that broke mid-command: terminated (57P01), the server shutting down
+ * or restarting (57P02, 57P03), the network (ECONNRESET, EPIPE), postgres.js noticing
+ * (CONNECTION_CLOSED/ENDED/DESTROYED), and postgres.js 3.4's own crash on a socket it
+ * already dropped ("Cannot read properties of null (reading 'write')").
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']
+    .includes(e?.code ?? '') || /^08/.test(e?.code ?? '') || (err instanceof TypeError && /reading 'write'/.test(e.message ?? ''));
+}
+
 /** A one-line description of a connection error a person can act on. */
 export function describeConnectionError(err: unknown, target: Target): string | undefined {
   const e = err as { code?: string; message?: string };

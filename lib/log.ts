@@ -13,7 +13,7 @@ export function scrub(text: string): string {
   return out;
 }
 
-const state = { json: false, quiet: false, debug: false };
+const state = { json: false, quiet: false, debug: false, jsonWritten: false };
 
 export function configureLog(opts: { json?: boolean; quiet?: boolean; debug?: boolean }): void {
   Object.assign(state, opts);
@@ -37,12 +37,29 @@ export function error(line: string): void {
 
 /** Writes the one JSON document of a --json run to stdout. */
 export function json(doc: unknown): void {
+  state.jsonWritten = true;
   process.stdout.write(scrub(JSON.stringify(doc, null, 2)) + '\n');
+}
+
+/** In --json mode, whether the run's one document went out already (a failing run writes one at the end). */
+export function jsonPending(): boolean {
+  return state.json && !state.jsonWritten;
 }
 
 /** Writes human output meant for stdout (reports, plans) when not in --json mode. */
 export function out(text: string): void {
   process.stdout.write(scrub(text) + '\n');
+}
+
+let activity: string | undefined;
+
+/** What the command is doing now (a step, a batch): named when the run dies of a lost connection. */
+export function doing(what: string | undefined): void {
+  activity = what;
+}
+
+export function currentActivity(): string | undefined {
+  return activity;
 }
 
 export function duration(ms: number): string {

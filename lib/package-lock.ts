@@ -1,20 +1,43 @@
 // The package's advisory lock: one runner (or `ley up`/`ley down`) at a time.
 // A session-level lock on a reserved connection, held for the whole command.
+//
+// That session can end under us (pg_terminate_backend, an idle_session_timeout of
+// the role, a network cut) and the lock with it; a second runner could then take it.
+// So every batch and every step checks, inside its own transaction, that the lock is
+// still held by our lock session (assertPackageLockHeld) and stops the command when
+// it is not: at most the one batch in flight overlaps a second runner, and every
+// batch is guarded, so that overlap creates nothing twice.
+import { join } from 'node:path';
 import type { ReservedSql, Sql } from 'postgres';
+import { QUERIES_DIR } from './paths.ts';
+import * as log from './log.ts';
 
 export const PACKAGE_LOCK_KEY = 727366001;
 
 export class LockHeldError extends Error {
   code = 'EMAILAI_LOCK_HELD';
+  exitCode = 3;
+}
+
+export class PackageLockLostError extends Error {
+  code = 'EMAILAI_LOCK_LOST';
+  exitCode = 1;
 }
 
 export interface HeldLock {
+  /** The backend pid of the session that holds the lock. */
+  pid: number;
   release(): Promise<void>;
 }
 
+/** The lock this process holds, if any: what assertPackageLockHeld checks against. */
+let held: { pid: number } | undefined;
+
 export async function acquirePackageLock(sql: Sql): Promise<HeldLock> {
   const conn: ReservedSql = await sql.reserve();
-  const [{ locked }] = await conn`select pg_try_advisory_lock(${PACKAGE_LOCK_KEY}) as locked`;
+  const [{ locked, pid, version }] = await conn`
+    select pg_try_advisory_lock(${PACKAGE_LOCK_KEY}) as locked, pg_backend_pid() as pid,
+           current_setting('server_version_num')::int as version`;
   if (!locked) {
     const holder = await lockHolder(conn);
     conn.release();
@@ -22,12 +45,52 @@ export async function acquirePackageLock(sql: Sql): Promise<HeldLock> {
       `another migration runner holds the package lock${holder ? ` (${holder})` : ''}; nothing was changed. ` +
       `Wait for it to finish (runner.ts status shows its progress), then run this again.`);
   }
+  // The lock session sits idle for the whole command: a role's idle_session_timeout
+  // (PostgreSQL 14+) would end it, and the lock with it.
+  if (version >= 140000) await conn`select set_config('idle_session_timeout', '0', false)`;
+  held = { pid };
+  await closeAbandonedRuns(conn);
   return {
+    pid,
     async release() {
+      if (held?.pid === pid) held = undefined;
+      // Asked on another connection of the pool: a reserved connection whose session
+      // was terminated must not be used again (postgres.js 3.4.9 then throws from a
+      // socket callback, past every catch). A dead one is left to the pool's end().
+      if (!(await lockHeldBy(sql, pid).catch(() => false))) return;
       await conn`select pg_advisory_unlock(${PACKAGE_LOCK_KEY})`.catch(() => {});
       conn.release();
     },
   };
+}
+
+/**
+ * Throws PackageLockLostError unless our lock session still holds the package lock.
+ * Call it inside the transaction of a batch or a step, before its work.
+ */
+export async function assertPackageLockHeld(sql: Sql): Promise<void> {
+  if (!held) return;
+  if (!(await lockHeldBy(sql, held.pid))) {
+    held = undefined;
+    throw new PackageLockLostError('the package lock was lost (the session holding it ended: terminated, or an idle or network timeout); ' +
+      'nothing more was changed; run the same command again to resume');
+  }
+}
+
+async function lockHeldBy(sql: Sql, pid: number): Promise<boolean> {
+  const [{ ok }] = await sql`
+    select exists (select 1 from pg_locks
+                   where locktype = 'advisory' and classid = 0 and objid = ${PACKAGE_LOCK_KEY}
+                     and objsubid = 1 and granted and pid = ${pid}) as ok`;
+  return Boolean(ok);
+}
+
+/** migration_log rows left in_progress by a dead run become failed (we hold the lock: none is live). */
+async function closeAbandonedRuns(sql: Sql): Promise<void> {
+  const [{ present }] = await sql`select to_regclass('public.migration_log') is not null as present`;
+  if (!present) return;
+  const closed = await sql.file(join(QUERIES_DIR, 'migration_log_close_abandoned.sql'));
+  for (const r of closed) log.warn(`migration_log row ${r.id} (${r.migration_name}) was left in_progress by a run that died: marked failed`);
 }
 
 export async function lockHolder(sql: Sql): Promise<string | undefined> {

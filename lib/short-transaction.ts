@@ -1,7 +1,9 @@
 // One short transaction under lock_timeout, retried with exponential backoff and
 // jitter when it could not get a lock in time, deadlocked, or hit a serialization
 // failure: the data batches of backfill, rollback and repair all run through here.
+// Each first checks that the command still holds the package lock (package-lock.ts).
 import type { Sql } from 'postgres';
+import { assertPackageLockHeld } from './package-lock.ts';
 import type { LockSettings } from './steps.ts';
 
 export const RETRYABLE = new Set(['55P03', '40P01', '40001']);
@@ -18,6 +20,7 @@ export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn
     try {
       return await sql.begin(async tx => {
         await tx`select set_config('lock_timeout', ${settings.lockTimeoutMs + 'ms'}, true)`;
+        await assertPackageLockHeld(tx as unknown as Sql);
         return fn(tx as unknown as Sql);
       }) as T;
     } catch (err) {

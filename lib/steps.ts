@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Sql } from 'postgres';
 import * as log from './log.ts';
+import { assertPackageLockHeld } from './package-lock.ts';
 import { QUERIES_DIR } from './paths.ts';
 import { backoffMs, RETRYABLE } from './short-transaction.ts';
 
@@ -79,8 +80,11 @@ export interface StepResult {
 
 
 export class StepError extends Error {
+  /** The cause's SQLSTATE or driver code: a lost connection stays recognisable. */
+  code: string | undefined;
   constructor(public step: string, public cause: unknown) {
     super(`${step}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.code = (cause as { code?: string })?.code;
   }
 }
 
@@ -89,16 +93,19 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 export async function runStep(sql: Sql, path: string, settings: LockSettings,
                               sessionSettings: Record<string, string> = {}): Promise<StepResult> {
   const step = readStep(path);
+  log.doing(`step ${step.name}`);
   const started = performance.now();
   for (let attempt = 1; ; attempt++) {
     try {
       if (step.transaction) {
         await sql.begin(async tx => {
           await tx`select set_config('lock_timeout', ${settings.lockTimeoutMs + 'ms'}, true)`;
+          await assertPackageLockHeld(tx as unknown as Sql);
           for (const [k, v] of Object.entries(sessionSettings)) await tx`select set_config(${k}, ${v}, true)`;
           await tx.unsafe(step.text);
         });
       } else {
+        await assertPackageLockHeld(sql);
         const conn = await sql.reserve();
         try {
           await conn`select set_config('lock_timeout', ${settings.indexWaitMs + 'ms'}, false)`;

@@ -1,0 +1,130 @@
+// Faults (issue 19): a package lock that cannot be lost unnoticed, and a clear stop
+// on every dropped connection. Real sessions are terminated with pg_terminate_backend
+// while the runner works; the next run must finish the job and nothing stays in_progress.
+import * as assert from 'uvu/assert';
+import type { Sql } from 'postgres';
+import { dbSuite, runner, type TestDatabase } from './helpers.ts';
+import { loadFixture } from './fixtures/fixtures.ts';
+import { PACKAGE_LOCK_KEY } from '../lib/package-lock.ts';
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** Polls until fn() is truthy (a state, not a time), at most limitMs. */
+async function waitFor<T>(what: string, fn: () => Promise<T>, limitMs = 120_000): Promise<T> {
+  const started = performance.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (performance.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+async function lockSessionPid(sql: Sql): Promise<number | undefined> {
+  const [row] = await sql`select pid from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${PACKAGE_LOCK_KEY} and objsubid = 1 and granted`;
+  return row?.pid as number | undefined;
+}
+
+async function batchesDone(sql: Sql): Promise<number> {
+  const [row] = await sql`select coalesce(sum(rows_done), 0)::int as n from emailai_migration.backfill_checkpoint`.catch(() => [{ n: 0 }]);
+  return row.n as number;
+}
+
+async function inProgressRows(sql: Sql): Promise<number> {
+  const [row] = await sql`select count(*)::int as n from migration_log where status = 'in_progress'`;
+  return row.n as number;
+}
+
+async function verifyPasses(db: TestDatabase): Promise<void> {
+  const v = await runner(db, ['verify']);
+  assert.is(v.code, 0, v.stderr.slice(-2000));
+}
+
+const fixture = async (db: TestDatabase) => {
+  await loadFixture(db.sql, { users: 3000, edgeCases: false });
+  const s = await runner(db, ['schema']);
+  if (s.code !== 0) throw new Error(s.stderr);
+};
+
+// ─── the package lock's session ends under the runner ──────────────────────────
+const lost = dbSuite('faults: the lock session terminated mid-backfill', fixture);
+lost.test('the backfill stops within a batch, the runner started meanwhile finishes the job', async db => {
+  const a = runner(db, ['backfill', '--batch-size', '100', '--sleep-ms', '30']);
+  await waitFor('the first batches', async () => (await batchesDone(db.sql)) > 300);
+  const pid: number = await waitFor('the lock session', () => lockSessionPid(db.sql)) as number;
+  await db.sql`select pg_terminate_backend(${pid})`;
+  // The second runner takes the freed lock while the first is still between batches.
+  const b = runner(db, ['backfill', '--batch-size', '500']);
+  const ra = await a;
+  assert.is(ra.code, 1, ra.stderr.slice(-1500));
+  assert.match(ra.stderr, /the package lock was lost .*nothing more was changed; run the same command again/, ra.stderr.slice(-1500));
+  assert.not.match(ra.stderr, /TypeError|at .*\.ts:\d+/, 'no stack trace');
+  const rb = await b;
+  assert.is(rb.code, 0, rb.stderr.slice(-1500));
+  assert.is(await inProgressRows(db.sql), 0);
+  const [a1] = await db.sql`select status, error_message from migration_log where migration_name = 'multi_tenant_data' order by id limit 1`;
+  assert.is(a1.status, 'failed');
+  await verifyPasses(db);
+});
+lost.run();
+
+const idle = dbSuite('faults: idle_session_timeout = 2s on the database', async db => {
+  await loadFixture(db.sql, { users: 1500, edgeCases: false });
+  await db.sql`alter database ${db.sql(db.name)} set idle_session_timeout = '2s'`
+    .catch(err => { if (err.code !== '42704') throw err; }); // PostgreSQL 13 has no idle_session_timeout
+});
+idle.test('a whole `up` (throttled, so sessions sit idle) completes or stops cleanly, never beside another runner', async db => {
+  const r = await runner(db, ['up', '--sleep-ms', '5', '--batch-size', '200', '--skip-preflight']);
+  if (r.code !== 0) {
+    assert.is(r.code, 1, r.stderr.slice(-1500));
+    assert.match(r.stderr, /run the same command again/);
+    const again = await runner(db, ['up', '--skip-preflight']);
+    assert.is(again.code, 0, again.stderr.slice(-1500));
+  }
+  assert.is(await inProgressRows(db.sql), 0);
+  await verifyPasses(db);
+});
+idle.run();
+
+// ─── the connections of a run are cut ──────────────────────────────────────────
+const cut = dbSuite('faults: backends terminated mid-batch', fixture);
+cut.test('the batch\'s backend: exit 1, one line naming the pass, valid --json; the next run completes', async db => {
+  const a = runner(db, ['backfill', '--batch-size', '100', '--sleep-ms', '20', '--json']);
+  await waitFor('the first batches', async () => (await batchesDone(db.sql)) > 200);
+  const [victim] = await waitFor('a batch at work', async () => {
+    const rows = await db.sql`
+      select pid from pg_stat_activity where query like '%backfill_batch%' and pid <> pg_backend_pid()
+        and application_name = 'emailai-org-migration' limit 1`;
+    return rows.length ? rows : undefined;
+  }, 60_000);
+  await db.sql`select pg_terminate_backend(${victim.pid})`;
+  const r = await a;
+  assert.is(r.code, 1, r.stderr.slice(-1500));
+  const lines = r.stderr.split('\n').filter(l => l.startsWith('✗'));
+  assert.is(lines.length, 1, r.stderr.slice(-1500));
+  assert.match(lines[0], /backfill: the connection to .* was lost during pass \w+, the batch after key .*run the same command again to resume/, lines[0]);
+  const doc = JSON.parse(r.stdout);
+  assert.equal({ command: doc.command, ok: doc.ok, exitCode: doc.exitCode }, { command: 'backfill', ok: false, exitCode: 1 });
+  const again = await runner(db, ['backfill']);
+  assert.is(again.code, 0, again.stderr.slice(-1500));
+  assert.is(await inProgressRows(db.sql), 0);
+  await verifyPasses(db);
+});
+
+cut.test('every backend of the run: the in_progress row it could not close is marked failed by the next run', async db => {
+  const restart = runner(db, ['backfill', '--restart', '--batch-size', '100', '--sleep-ms', '20']);
+  await waitFor('the run under way', async () => (await inProgressRows(db.sql)) > 0);
+  await waitFor('batches after the restart', async () => (await batchesDone(db.sql)) > 200);
+  await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'emailai-org-migration' and pid <> pg_backend_pid()`;
+  const r = await restart;
+  assert.is(r.code, 1, r.stderr.slice(-1500));
+  assert.match(r.stderr, /run the same command again/);
+  assert.not.match(r.stderr, /TypeError: Cannot read properties of null|at .*\.ts:\d+/);
+  assert.is(await inProgressRows(db.sql), 1, 'the dead run could not record its end: ' + r.stderr.slice(-800));
+  const again = await runner(db, ['backfill']);
+  assert.is(again.code, 0, again.stderr.slice(-1500));
+  assert.match(again.stderr, /left in_progress by a run that died: marked failed/);
+  assert.is(await inProgressRows(db.sql), 0);
+  await verifyPasses(db);
+});
+cut.run();
