@@ -91,13 +91,13 @@ const cut = dbSuite('faults: backends terminated mid-batch', fixture);
 cut.test('the batch\'s backend: exit 1, one line naming the pass, valid --json; the next run completes', async db => {
   const a = runner(db, ['backfill', '--batch-size', '100', '--sleep-ms', '20', '--json']);
   await waitFor('the first batches', async () => (await batchesDone(db.sql)) > 200);
-  const victim: number = await waitFor('a batch at work', async () => {
+  const victim = await waitFor('a batch at work', async () => {
     const rows = await db.sql`
       select pid from pg_stat_activity where query like '%backfill_batch%' and pid <> pg_backend_pid()
         and application_name = 'emailai-org-migration' limit 1`;
     return rows[0]?.pid as number | undefined;
   }, 60_000);
-  await db.sql`select pg_terminate_backend(${victim})`;
+  await db.sql`select pg_terminate_backend(${victim!})`;
   const r = await a;
   assert.is(r.code, 1, r.stderr.slice(-1500));
   const lines = r.stderr.split('\n').filter(l => l.startsWith('✗'));
