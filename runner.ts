@@ -7,7 +7,7 @@ import './lib/exit-code-guard.ts';
 import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
 import { describeConnectionError, isConnectionLoss, passwordVisibilityWarning, resolveTarget, type Target } from './lib/connection.ts';
-import { int, makeOpener, type Context, type Options } from './lib/context.ts';
+import { bounded, int, makeOpener, type Context, type Options } from './lib/context.ts';
 import { EXIT } from './lib/errors.ts';
 import { lockSettingsFromEnv } from './lib/steps.ts';
 import * as log from './lib/log.ts';
@@ -40,6 +40,7 @@ const OPTIONS = {
   'lock-retries': { type: 'string' },
   'index-wait': { type: 'string' },
   'batch-size': { type: 'string' },
+  'allow-long-batches': { type: 'boolean' },
   'sleep-ms': { type: 'string' },
   'dry-run': { type: 'boolean' },
   force: { type: 'boolean' },
@@ -129,7 +130,6 @@ async function main(argv: string[]): Promise<number> {
   lastTarget = target;
   const visible = passwordVisibilityWarning(target);
   if (visible) log.warn(visible);
-  const env = lockSettingsFromEnv();
   const pools: Sql[] = [];
   let stopRequested = false;
   const onSigint = () => {
@@ -140,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
 
   try {
+    const env = lockSettingsFromEnv();
     const ctx: Context = {
       command,
       options,
@@ -147,9 +148,9 @@ async function main(argv: string[]): Promise<number> {
       target,
       json: Boolean(values.json),
       settings: {
-        lockTimeoutMs: int(options, 'lock-timeout', env.lockTimeoutMs),
-        lockRetries: int(options, 'lock-retries', env.lockRetries),
-        indexWaitMs: int(options, 'index-wait', env.indexWaitMs),
+        lockTimeoutMs: bounded('lock-timeout', int(options, 'lock-timeout', env.lockTimeoutMs)),
+        lockRetries: bounded('lock-retries', int(options, 'lock-retries', env.lockRetries)),
+        indexWaitMs: bounded('index-wait', int(options, 'index-wait', env.indexWaitMs)),
       },
       open: makeOpener(target, pools),
       interrupted: () => stopRequested,

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Sql } from 'postgres';
+import { BOUNDS, bounded } from './context.ts';
 import * as log from './log.ts';
 import { assertPackageLockHeld } from './package-lock.ts';
 import { QUERIES_DIR } from './paths.ts';
@@ -30,11 +31,16 @@ export const defaultLockSettings: LockSettings = {
 };
 
 export function lockSettingsFromEnv(env = process.env): LockSettings {
-  const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
+  const num = (key: 'lock-timeout' | 'lock-retries' | 'index-wait', d: number) => {
+    const name = BOUNDS[key].env, v = env[name];
+    if (v === undefined || v === '') return d;
+    if (!/^\d+$/.test(v)) throw Object.assign(new Error(`${name} takes a whole number, got "${v}"`), { exitCode: 2 });
+    return bounded(key, Number(v), name);
+  };
   return {
-    lockTimeoutMs: num(env.EMAILAI_LOCK_TIMEOUT_MS, defaultLockSettings.lockTimeoutMs),
-    lockRetries: num(env.EMAILAI_LOCK_RETRIES, defaultLockSettings.lockRetries),
-    indexWaitMs: num(env.EMAILAI_INDEX_WAIT_MS, defaultLockSettings.indexWaitMs),
+    lockTimeoutMs: num('lock-timeout', defaultLockSettings.lockTimeoutMs),
+    lockRetries: num('lock-retries', defaultLockSettings.lockRetries),
+    indexWaitMs: num('index-wait', defaultLockSettings.indexWaitMs),
   };
 }
 

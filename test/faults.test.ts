@@ -128,3 +128,27 @@ cut.test('every backend of the run: the in_progress row it could not close is ma
   await verifyPasses(db);
 });
 cut.run();
+
+// ─── settings that would stall the app ─────────────────────────────────────────
+const bounds = dbSuite('faults: settings that would stall the app are usage errors', async db => {
+  await loadFixture(db.sql, { users: 20, edgeCases: false });
+});
+bounds.test('--lock-timeout 0, --batch-size 1000000, a 20-digit batch size, EMAILAI_LOCK_TIMEOUT_MS=0: exit 2, nothing changed', async db => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [['schema', '--lock-timeout', '0'], {}, /--lock-timeout 0 is outside 10–2000 ms \(0 would turn the timeout off/],
+    [['schema', '--lock-timeout', '60000'], {}, /--lock-timeout 60000 is outside/],
+    [['backfill', '--batch-size', '1000000'], {}, /--batch-size 1000000 is outside 1–20000 rows: one batch is one transaction.*--allow-long-batches/],
+    [['backfill', '--batch-size', '99999999999999999999'], {}, /--batch-size takes a whole number/],
+    [['backfill', '--batch-size', '0'], {}, /--batch-size 0 is outside/],
+    [['rollback', '--keep-orgs', '--batch-size', '50000'], {}, /--batch-size 50000 is outside/],
+    [['schema'], { EMAILAI_LOCK_TIMEOUT_MS: '0' }, /EMAILAI_LOCK_TIMEOUT_MS 0 is outside/],
+  ];
+  for (const [args, env, message] of cases) {
+    const r = await runner(db, args, env);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const [{ present }] = await db.sql`select to_regclass('public.migration_log') is not null as present`;
+  assert.not.ok(present, 'a refused command changed the database');
+});
+bounds.run();

@@ -5,7 +5,7 @@
 // work and creates nothing twice. Memory is flat: the runner holds one batch's
 // counters, never rows.
 import type { Sql } from 'postgres';
-import { type Context, int } from '../context.ts';
+import { batchSize, type Context, int } from '../context.ts';
 import { RefusedError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -41,9 +41,8 @@ async function batch(sql: Sql, pass: string, after: string | null, size: number,
 }
 
 export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
-  const size = int(ctx.options, 'batch-size', 2000);
+  const size = batchSize(ctx.options);
   const sleepMs = int(ctx.options, 'sleep-ms', 0);
-  if (size < 1) throw Object.assign(new Error('--batch-size must be at least 1'), { exitCode: 2 });
   const control = ctx.open(2);
   await assertEmailAi(control);
   const [{ installed }] = await control`select to_regproc('emailai_migration.backfill_batch') is not null as installed`;

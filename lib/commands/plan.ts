@@ -3,7 +3,7 @@
 // the schema phase, and an ETA from a documented, conservative rate.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, int } from '../context.ts';
+import { batchSize, type Context, int } from '../context.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
@@ -110,7 +110,7 @@ export function printPlan(p: Plan): void {
 export async function run(ctx: Context): Promise<number> {
   log.info(`plan: ${ctx.target.display}`);
   const plan = await computePlan(ctx.open(1), {
-    batchSize: Math.max(1, int(ctx.options, 'batch-size', 2000)),
+    batchSize: batchSize(ctx.options),
     top: 10,
     sleepMs: int(ctx.options, 'sleep-ms', 0),
   });

@@ -7,7 +7,7 @@
 // Both idempotent. --dry-run runs the same work in a transaction that is rolled
 // back, so the counts printed are exactly what a real run would change.
 import type { Sql } from 'postgres';
-import { type Context, int, str } from '../context.ts';
+import { batchSize, type Context, int, str } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -48,8 +48,7 @@ async function repairUser(ctx: Context, sql: Sql, who: string, dryRun: boolean) 
 }
 
 async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
-  const size = int(ctx.options, 'batch-size', 2000);
-  if (size < 1) throw new UsageError('--batch-size must be at least 1');
+  const size = batchSize(ctx.options);
   let after: string | null = null;
   let premiums = 0, changed = 0, batches = 0;
   for (;;) {

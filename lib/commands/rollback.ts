@@ -18,7 +18,7 @@
 import ley from 'ley';
 import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
-import { type Context, int, str } from '../context.ts';
+import { batchSize, type Context, int, str } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -84,8 +84,7 @@ export async function run(ctx: Context): Promise<number> {
   const organizationId = str(ctx.options, 'organization-id') ?? null;
   const force = Boolean(ctx.options.force);
   const dryRun = Boolean(ctx.options['dry-run']);
-  const size = int(ctx.options, 'batch-size', 2000);
-  if (size < 1) throw new UsageError('--batch-size must be at least 1');
+  const size = batchSize(ctx.options);
   const dataLevel = chosen === 'keep-orgs' ? 'keep-orgs' : 'orgs';
 
   const control = ctx.open(2);
