@@ -118,7 +118,7 @@ export async function runStep(sql: Sql, path: string, settings: LockSettings,
           if (step.index) await dropInvalidIndex(conn, step.index);
           await conn.unsafe(step.text);
           if (step.index && !(await indexIsValid(conn, step.index))) {
-            throw Object.assign(new Error(`index "${step.index}" exists but is INVALID after the build`), { code: '55P03' });
+            throw Object.assign(new Error(`index "${step.index}" exists but is INVALID after the build`), { code: '55P03', invalidAfterBuild: true });
           }
         } finally {
           await conn`select set_config('lock_timeout', '0', false)`.catch(() => {});
@@ -130,6 +130,15 @@ export async function runStep(sql: Sql, path: string, settings: LockSettings,
       return { name: step.name, ms, attempts: attempt, locks: step.locks };
     } catch (err) {
       const code = (err as { code?: string }).code;
+      if (!step.transaction && code === '55P03' && !(err as { invalidAfterBuild?: boolean }).invalidAfterBuild) {
+        // The build waited --index-wait for older transactions and was cut: another try
+        // would wait for the same transactions again (40 tries: 40 minutes). Give up now,
+        // naming them; the INVALID index it leaves is dropped and rebuilt by the next run.
+        const blockers = await indexBuildBlockers(sql).catch(() => '');
+        throw new StepError(step.name, new Error(`CREATE INDEX CONCURRENTLY waited ${settings.indexWaitMs} ms (--index-wait) for older transactions to end and gave up` +
+          (blockers ? `; still open: ${blockers}` : '') +
+          '. End them or wait for them, then run the same command again: finished steps are skipped, and the INVALID index left behind is rebuilt.'));
+      }
       if (code && RETRYABLE.has(code) && attempt <= settings.lockRetries) {
         const wait = backoffMs(attempt);
         log.info(`  … ${step.name}: ${code === '40P01' ? 'deadlock' : 'lock not granted within lock_timeout'}; try ${attempt + 1} in ${wait} ms`);
@@ -152,6 +161,17 @@ async function lockHolders(sql: Sql): Promise<string> {
   const rows = await sql.file(join(QUERIES_DIR, 'lock_holders.sql'));
   return rows.map(r => `pid ${r.pid} (${r.backend_type}${r.user_name ? `, ${r.user_name}` : ''}` +
     `${r.seconds === null ? '' : `, ${r.seconds} s in its transaction`}${r.query ? `: ${r.query}` : ''}; ${r.locks})`).join(', ');
+}
+
+/** The transactions a concurrent index build waits for, in a sentence. */
+async function indexBuildBlockers(sql: Sql): Promise<string> {
+  const rows = await sql.file(join(QUERIES_DIR, 'index_build_blockers.sql'));
+  const visible = rows.filter(r => r.visible);
+  if (visible.length) {
+    return visible.map(r => `pid ${r.pid} (${r.user_name}, ${r.application_name || 'no application_name'}, ${r.state}` +
+      `${r.seconds === null ? '' : `, ${r.seconds} s in its transaction`}${r.query ? `: ${r.query}` : ''})`).join(', ');
+  }
+  return rows.map(r => `pid ${r.pid} (${r.user_name ?? 'a role'}: its transaction is not visible to this role without pg_read_all_stats)`).join(', ');
 }
 
 async function indexIsValid(sql: Sql, name: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 // Faults (issue 19): a package lock that cannot be lost unnoticed, and a clear stop
 // on every dropped connection. Real sessions are terminated with pg_terminate_backend
 // while the runner works; the next run must finish the job and nothing stays in_progress.
+import { spawnSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import type { Sql } from 'postgres';
 import { dbSuite, runner, type TestDatabase } from './helpers.ts';
@@ -111,22 +112,41 @@ cut.test('the batch\'s backend: exit 1, one line naming the pass, valid --json; 
   await verifyPasses(db);
 });
 
-cut.test('every backend of the run: the in_progress row it could not close is marked failed by the next run', async db => {
+cut.test('every backend of the run cut: one line, exit 1; the next run completes and leaves nothing in_progress', async db => {
   const restart = runner(db, ['backfill', '--restart', '--batch-size', '100', '--sleep-ms', '20']);
   await waitFor('the run under way', async () => (await inProgressRows(db.sql)) > 0);
   await waitFor('batches after the restart', async () => (await batchesDone(db.sql)) > 200);
   await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'emailai-org-migration' and pid <> pg_backend_pid()`;
   const r = await restart;
   assert.is(r.code, 1, r.stderr.slice(-1500));
-  assert.match(r.stderr, /run the same command again/);
+  assert.is(r.stderr.split('\n').filter(l => l.startsWith('✗')).length, 1, r.stderr.slice(-1500));
+  assert.match(r.stderr, /was lost during pass \w+.*run the same command again/);
   assert.not.match(r.stderr, /TypeError: Cannot read properties of null|at .*\.ts:\d+/);
-  assert.is(await inProgressRows(db.sql), 1, 'the dead run could not record its end: ' + r.stderr.slice(-800));
+  const again = await runner(db, ['backfill']);
+  assert.is(again.code, 0, again.stderr.slice(-1500));
+  assert.is(await inProgressRows(db.sql), 0);
+  await verifyPasses(db);
+});
+
+cut.test('a runner killed mid-batch (SIGKILL): its in_progress row is marked failed by the next run', async db => {
+  const dead = runner(db, ['backfill', '--restart', '--batch-size', '100', '--sleep-ms', '20']);
+  await waitFor('the run under way', async () => (await inProgressRows(db.sql)) > 0);
+  await waitFor('batches after the restart', async () => (await batchesDone(db.sql)) > 200);
+  // tsx runs the runner in a child process of its own: kill that one, then tsx.
+  spawnSync('pkill', ['-KILL', '-P', String(dead.child.pid)]);
+  dead.child.kill('SIGKILL');
+  await dead;
+  assert.is(await inProgressRows(db.sql), 1, 'a killed run cannot record its end');
   const again = await runner(db, ['backfill']);
   assert.is(again.code, 0, again.stderr.slice(-1500));
   assert.match(again.stderr, /left in_progress by a run that died: marked failed/);
   assert.is(await inProgressRows(db.sql), 0);
+  const [row] = await db.sql`select status, error_message from migration_log where migration_name = 'multi_tenant_data' order by id desc offset 1 limit 1`;
+  assert.is(row.status, 'failed');
+  assert.match(row.error_message, /the run ended without recording its end/);
   await verifyPasses(db);
 });
+
 cut.run();
 
 // ─── settings that would stall the app ─────────────────────────────────────────
@@ -152,3 +172,34 @@ bounds.test('--lock-timeout 0, --batch-size 1000000, a 20-digit batch size, EMAI
   assert.not.ok(present, 'a refused command changed the database');
 });
 bounds.run();
+
+// ─── an index build behind a long transaction ──────────────────────────────────
+const behind = dbSuite('faults: an index build behind a long transaction', async db => {
+  await loadFixture(db.sql, { users: 200, edgeCases: false });
+});
+behind.test('gives up after --index-wait, without 40 rebuilds, naming the session; the next run finishes', async db => {
+  // A repeatable-read transaction anywhere in the database holds a snapshot: every
+  // CREATE INDEX CONCURRENTLY must wait for it to end.
+  const old = await db.sql.reserve();
+  try {
+    await old`begin isolation level repeatable read`;
+    await old`select count(*) from "Account"`; // a table the schema phase never alters
+    await old`select set_config('application_name', 'a long report', false)`;
+    const [{ pid }] = await old`select pg_backend_pid() as pid`;
+    const started = performance.now();
+    const r = await runner(db, ['schema', '--index-wait', '2000']);
+    const seconds = (performance.now() - started) / 1000;
+    assert.is(r.code, 1, r.stderr.slice(-1500));
+    assert.match(r.stderr, new RegExp(`\\d+_index_\\w+\\.sql: CREATE INDEX CONCURRENTLY waited 2000 ms \\(--index-wait\\) for older transactions to end and gave up; still open: pid ${pid} \\(postgres, a long report, idle in transaction`), r.stderr.slice(-1500));
+    assert.ok(seconds < 60, `it took ${seconds.toFixed(1)} s to give up`);
+    assert.is((r.stderr.match(/dropping it concurrently to build it again/g) ?? []).length, 0, 'it rebuilt an index that only waited');
+  } finally {
+    await old`rollback`.catch(() => {});
+    old.release();
+  }
+  const again = await runner(db, ['schema']);
+  assert.is(again.code, 0, again.stderr.slice(-1500));
+  const [{ invalid }] = await db.sql`select count(*)::int as invalid from pg_index where not indisvalid`;
+  assert.is(invalid, 0);
+});
+behind.run();
