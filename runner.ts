@@ -172,6 +172,10 @@ function failure(err: unknown, command: string, target: Target): number {
   let code: number, message: string;
   if (connection) {
     [code, message] = [EXIT.refused, connection + '; nothing was changed'];
+  } else if (e && (e as { code?: string }).code === '25006') {
+    // The first write is where a read-only server (a standby, default_transaction_read_only) shows.
+    [code, message] = [EXIT.refused, `${command}: ${target.display} is read-only (${e.message}): connect to the primary, ` +
+      'or turn default_transaction_read_only off; nothing was changed'];
   } else if (isConnectionLoss(err)) {
     const step = e.step ?? log.currentActivity();
     const where = step ? ` during ${step}` : '';

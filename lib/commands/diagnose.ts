@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type Context, str } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
+import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 const PROBLEM_TEXT: Record<string, string> = {
@@ -23,6 +24,7 @@ export async function run(ctx: Context): Promise<number> {
   const who = str(ctx.options, 'user');
   if (!who) throw new UsageError('diagnose needs --user <id|email>');
   const sql = ctx.open(1);
+  await assertEmailAi(sql);
   const rows = await sql.begin('read only', tx => tx.file(join(QUERIES_DIR, 'diagnose_user.sql'), [who]));
   if (!rows.length) throw new RefusedError(`no user with id or e-mail "${who}" in "User"`);
   const u = rows[0];

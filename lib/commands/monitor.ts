@@ -8,6 +8,7 @@ import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
 import { runChecks, type CheckResult } from '../checks.ts';
 import { QUERIES_DIR } from '../paths.ts';
+import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 const SQL = (name: string) => join(QUERIES_DIR, name);
@@ -180,6 +181,7 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
 export async function run(ctx: Context): Promise<number> {
   const t = thresholds(ctx);
   log.info(`monitor: ${ctx.target.display}`);
+  await assertEmailAi(ctx.open(1));
   // Read-only by construction: one READ ONLY transaction.
   const { findings, seen } = await ctx.open(1).begin('read only', tx => monitor(tx as unknown as Sql, t));
   const failed = findings.some(f => f.severity === 'error');

@@ -48,16 +48,7 @@ export async function preflightItems(sql: Sql, maxTransactionAge: number, settin
         : tables === 0 ? `the database is empty (no tables): is this the right database (${s.database_name})?`
         : `not an EmailAI database: ${missing.map(t => `"${t}"`).join(', ')} missing`);
 
-    const privileges: string[] = [];
-    if (!s.create_on_public) privileges.push('CREATE on schema public');
-    if (!s.create_on_database) privileges.push(`CREATE on database ${s.database_name} (for schema emailai_migration)`);
-    const tables_ = await tx.file(join(QUERIES_DIR, 'preflight_tables.sql'));
-    for (const t of tables_) {
-      if (!t.present) continue; // reported by the EmailAI tables item
-      const lacking = [!t.owner && 'ownership (ALTER TABLE)', !t.trigger && 'TRIGGER', !t.references && 'REFERENCES',
-        !t.select && 'SELECT', !t.update && 'UPDATE'].filter(Boolean);
-      if (lacking.length) privileges.push(`"${t.table_name}": ${lacking.join(', ')}`);
-    }
+    const privileges = await privilegeProblems(tx as unknown as Sql, s as unknown as { create_on_public: boolean; create_on_database: boolean; database_name: string });
     add('privileges', privileges.length ? 'fail' : 'ok',
       privileges.length ? `role ${s.role_name} lacks ${privileges.join('; ')}` : `role ${s.role_name}${s.is_superuser ? ' (superuser)' : ''} may run every phase`);
 
@@ -116,6 +107,24 @@ export async function preflightItems(sql: Sql, maxTransactionAge: number, settin
 
   add('free disk', ...freeDisk(s.data_directory, Number(s.database_bytes)));
   return items;
+}
+
+/** What the connected role lacks to run every phase (CREATE, ownership, TRIGGER, …), empty when nothing. */
+export async function privilegeProblems(sql: Sql, server?: { create_on_public: boolean; create_on_database: boolean; database_name: string }): Promise<string[]> {
+  const s = server ?? (await sql`
+    select has_schema_privilege('public', 'CREATE') as create_on_public,
+           has_database_privilege(current_database(), 'CREATE') as create_on_database,
+           current_database() as database_name`)[0] as { create_on_public: boolean; create_on_database: boolean; database_name: string };
+  const privileges: string[] = [];
+  if (!s.create_on_public) privileges.push('CREATE on schema public');
+  if (!s.create_on_database) privileges.push(`CREATE on database ${s.database_name} (for schema emailai_migration)`);
+  for (const t of await sql.file(join(QUERIES_DIR, 'preflight_tables.sql'))) {
+    if (!t.present) continue; // reported as a missing EmailAI table
+    const lacking = [!t.owner && 'ownership (ALTER TABLE)', !t.trigger && 'TRIGGER', !t.references && 'REFERENCES',
+      !t.select && 'SELECT', !t.update && 'UPDATE'].filter(Boolean);
+    if (lacking.length) privileges.push(`"${t.table_name}": ${lacking.join(', ')}`);
+  }
+  return privileges;
 }
 
 /** Free space of the data directory, when the server runs on this machine and we may see it. */

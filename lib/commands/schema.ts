@@ -11,6 +11,7 @@ import { appRoles, type Context, str } from '../context.ts';
 import { RefusedError } from '../errors.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { PACKAGE_DIR } from '../paths.ts';
+import { privilegeProblems } from './preflight.ts';
 import * as log from '../log.ts';
 
 export const PRISMA_MIGRATIONS = [
@@ -21,6 +22,12 @@ export const PRISMA_MIGRATIONS = [
 export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): Promise<{ applied: string[]; steps: unknown[] }> {
   const sql = ctx.open(2);
   await assertEmailAi(sql);
+  // Before the first statement: a right missing halfway would leave the phase half done.
+  const lacking = await privilegeProblems(sql);
+  if (lacking.length) {
+    const [{ me }] = await sql`select current_user as me`;
+    throw new RefusedError(`role ${me} may not run the schema phase: it lacks ${lacking.join('; ')} (the migrator must own the app's tables); nothing was changed`);
+  }
   const prismaDir = str(ctx.options, 'prisma-migrations');
   if (prismaDir) {
     for (const name of PRISMA_MIGRATIONS) {

@@ -6,6 +6,9 @@ import { writeFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
 import { type Context, str } from '../context.ts';
 import { runChecks, type CheckResult } from '../checks.ts';
+import { assertEmailAi } from '../emailai.ts';
+import { RefusedError } from '../errors.ts';
+import { lockHolder } from '../package-lock.ts';
 import * as log from '../log.ts';
 
 export async function runVerify(sql: Sql): Promise<CheckResult[]> {
@@ -78,7 +81,15 @@ export async function verifyAndReport(ctx: Context, sql: Sql): Promise<{ exitCod
 }
 
 export async function run(ctx: Context): Promise<number> {
-  const { exitCode, results } = await verifyAndReport(ctx, ctx.open(2));
+  const sql = ctx.open(2);
+  await assertEmailAi(sql);
+  // Checks read a half-done backfill as broken: say so instead of failing them.
+  const holder = await lockHolder(sql);
+  if (holder) {
+    throw new RefusedError(`another migration runner is at work (it holds the package lock: ${holder}): the checks would read its unfinished work as failures. ` +
+      'Run verify when it has finished (runner.ts status shows its progress); nothing was checked');
+  }
+  const { exitCode, results } = await verifyAndReport(ctx, sql);
   if (ctx.json) log.json({ command: 'verify', ...verifyDocument(results) });
   return exitCode;
 }
