@@ -47,6 +47,7 @@ names('directConnectionProblem refuses a pooler host before it connects', async 
 names.run();
 
 const poolers: TransactionPooler[] = [];
+const PROBE_APP = 'emailai pooler test';
 async function pooler(db: TestDatabase, mode: 'fresh' | 'one-server'): Promise<TransactionPooler> {
   const p = await startTransactionPooler(db.url, { mode });
   poolers.push(p);
@@ -74,9 +75,10 @@ function assertPoolerRefusal(r: { code: number | null; stderr: string }, evidenc
 const s = dbSuite('pooler refusal', async db => { await loadFixture(db.sql, { users: 40 }); });
 
 s.test('the probes: a direct connection passes, each stand-in is caught by its own probe', async db => {
-  const direct = postgres(db.url, { max: 2, onnotice: () => {} });
-  const fresh = postgres((await pooler(db, 'fresh')).url, { max: 2, onnotice: () => {} });
-  const quiet = postgres((await pooler(db, 'one-server')).url, { max: 2, onnotice: () => {} });
+  const options = { max: 2, onnotice: () => {}, connection: { application_name: PROBE_APP } };
+  const direct = postgres(db.url, options);
+  const fresh = postgres((await pooler(db, 'fresh')).url, options);
+  const quiet = postgres((await pooler(db, 'one-server')).url, options);
   try {
     assert.is(await directConnectionProblem(direct, { url: db.url, display: 'direct' }), undefined);
     assert.match(await directConnectionProblem(fresh, { display: 'fresh' }) ?? '', /two transactions on one connection ran on backends \d+ and \d+/);
@@ -130,7 +132,16 @@ s.test('directly, schema is not refused; then backfill through either pooler is,
   assert.is(backfill.code, 0, `directly, backfill runs\n${backfill.stderr}`);
 });
 
-s.test('the stand-ins leave no backend behind', async () => {
+s.test('the stand-ins close every backend they opened', async db => {
+  const ports = poolers.flatMap(p => p.backendPorts());
+  assert.ok(ports.length > 10, `${ports.length} backends opened`);
   await Promise.all(poolers.splice(0).map(p => p.close()));
+  let left = -1;
+  for (let i = 0; i < 50 && left !== 0; i++) {
+    if (i) await new Promise(r => setTimeout(r, 100));
+    [{ left }] = await db.sql`select count(*)::int as left from pg_stat_activity where datname = ${db.name}
+      and application_name in ('emailai-org-migration', ${PROBE_APP}) and client_port = any(${ports}::int[])`;
+  }
+  assert.is(left, 0, 'no backend of a stand-in is left');
 });
 s.run();

@@ -20,6 +20,8 @@ export interface TransactionPooler {
   url: string;
   /** Backends the proxy has logged in so far (every one a real server connection). */
   backendsOpened(): number;
+  /** The local ports of every backend connection it opened (pg_stat_activity.client_port). */
+  backendPorts(): number[];
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startTransactionPooler(serverUrl: string, opts: { mode?: '
   const up = new URL(serverUrl);
   const upstreamHost = up.hostname, upstreamPort = Number(up.port || 5432);
   let opened = 0;
+  const ports: number[] = [];
   const sockets = new Set<Socket>();
   let shared: { upstream: Upstream; busy: boolean; waiting: (() => void)[] } | undefined;
 
@@ -70,7 +73,7 @@ export async function startTransactionPooler(serverUrl: string, opts: { mode?: '
       const upstream: Upstream = { socket, onMessage: () => {} };
       const messages = new Messages();
       let ready = false;
-      socket.on('connect', () => socket.write(startup));
+      socket.on('connect', () => { ports.push(socket.localPort!); socket.write(startup); });
       socket.on('data', chunk => {
         for (const m of messages.push(chunk)) {
           if (ready) { upstream.onMessage(m); continue; }
@@ -143,6 +146,7 @@ export async function startTransactionPooler(serverUrl: string, opts: { mode?: '
       }
       u.onMessage = onUpstream;
       current = u;
+      if (client.destroyed) detach();
       // The backend went away mid-transaction (terminated): so does the client.
       u.socket.once('close', () => { if (current === u) client.destroy(); });
       return u;
@@ -163,7 +167,7 @@ export async function startTransactionPooler(serverUrl: string, opts: { mode?: '
       opened++;
       const messages = new Messages();
       let done = false;
-      socket.on('connect', () => socket.write(startup!));
+      socket.on('connect', () => { ports.push(socket.localPort!); socket.write(startup!); });
       socket.on('data', chunk => {
         for (const m of messages.push(chunk)) {
           if (done) continue;
@@ -225,6 +229,7 @@ export async function startTransactionPooler(serverUrl: string, opts: { mode?: '
   return {
     url: url.toString(),
     backendsOpened: () => opened,
+    backendPorts: () => [...ports],
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>(r => server.close(() => r()));
