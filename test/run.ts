@@ -5,11 +5,16 @@
 // before the first test). The run exits 1 if any file failed.
 //   npm test                      every suite
 //   npm test -- test/x.test.ts    the named files
+//   EMAILAI_TEST_PG_MAJOR=13 npm test -- …   on the embedded PostgreSQL 13 (or 18; 15 by default)
+// The run prints the server's version and refuses to go on when the embedded
+// server's major is not the one asked for (a wrong nested binary would otherwise
+// pass CI on 15 while it claims 13).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbedded, type EmbeddedServer } from '../lib/embedded.ts';
+import postgres from 'postgres';
+import { embeddedMajor, startEmbedded, type EmbeddedServer } from '../lib/embedded.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
@@ -51,6 +56,16 @@ export function runFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResul
   });
 }
 
+async function serverVersion(url: string): Promise<{ num: number; text: string }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [r] = await sql`select current_setting('server_version_num')::int as num, version() as text`;
+    return { num: r.num, text: String(r.text).split(',')[0] };
+  } finally {
+    await sql.end();
+  }
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const files = args.length ? args.map(a => join(process.cwd(), a)) : findTests(join(ROOT, 'test'));
@@ -58,11 +73,17 @@ async function main(): Promise<number> {
   const env = { ...process.env };
   if (!process.env.TEST_DATABASE_URL && !process.env.EMAILAI_TEST_SERVER_URL) {
     process.stdout.write('starting embedded PostgreSQL …\n');
-    server = await startEmbedded();
+    server = await startEmbedded({ major: embeddedMajor() });
     env.EMAILAI_TEST_SERVER_URL = server.adminUrl;
   }
   const results: FileResult[] = [];
   try {
+    const version = await serverVersion(env.EMAILAI_TEST_SERVER_URL ?? env.TEST_DATABASE_URL!);
+    process.stdout.write(`PostgreSQL ${version.text}\n`);
+    if (server && Math.floor(version.num / 10000) !== Number(server.major)) {
+      process.stdout.write(`✗ EMAILAI_TEST_PG_MAJOR asked for ${server.major}, the embedded server is ${version.num}\n\n0 passed, 1 failed\n`);
+      return 1;
+    }
     for (const file of files) {
       process.stdout.write(`\n━━ ${relative(ROOT, file)}\n`);
       results.push(await runFile(file, env));

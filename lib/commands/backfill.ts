@@ -47,7 +47,7 @@ export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
   await assertEmailAi(control);
   const [{ installed }] = await control`select to_regproc('emailai_migration.backfill_batch') is not null as installed`;
   if (!installed) throw new RefusedError('the schema phase has not run: run `runner.ts schema` (or `ley up`) first; nothing was changed');
-  const lock = await acquirePackageLock(control);
+  const lock = await acquirePackageLock(control, ctx.target);
   let sql = ctx.open(1);
   const summaries: PassSummary[] = [];
   try {
