@@ -32,5 +32,7 @@ export default defineMigration({
     '112_create_organization_member_table.sql',
     '111_create_organization_table.sql',
     '110_create_organization_role_enum.sql',
+    // Last: the "_prisma_migrations" row the package recorded goes once the objects are gone.
+    '100_prisma_history_add_organizations_multi_tenant.sql',
   ],
 });

@@ -31,5 +31,7 @@ export default defineMigration({
     '212_add_knowledge_created_by_and_is_shared.sql',
     '211_add_group_created_by_and_is_shared.sql',
     '210_add_rule_created_by_and_is_shared.sql',
+    // Last: the "_prisma_migrations" row the package recorded goes once the objects are gone.
+    '200_prisma_history_add_shared_resources.sql',
   ],
 });

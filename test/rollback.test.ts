@@ -1,7 +1,8 @@
 // runner.ts rollback: the round trip to the original database, what it keeps of the
 // new app's writes, --force, --dry-run, --organization-id, the usage rule.
 import * as assert from 'uvu/assert';
-import { dbSuite, runner, type TestDatabase } from './helpers.ts';
+import { join } from 'node:path';
+import { dbSuite, leyCli, packageLeftovers, PACKAGE_DIR, runner, type TestDatabase } from './helpers.ts';
 import { catalogSnapshot, tableChecksums } from './snapshot.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
 
@@ -16,27 +17,54 @@ const count = async (db: TestDatabase, table: string) =>
   Number((await db.sql`select count(*)::int as n from ${db.sql(table)}`)[0].n);
 
 // ---------------------------------------------------------------- round trip
+// With the app's Prisma history recorded (--prisma-migrations): the way back must take
+// the package's "_prisma_migrations" rows too, and leave nothing of the package but
+// migration_log — after `rollback --schema` and after `ley down --all` alike.
+const PRISMA_DIR = join(PACKAGE_DIR, 'test/fixtures/prisma-migrations');
 let catalogBefore: string[] = [];
 let contentBefore: Record<string, string> = {};
+let prismaBefore: unknown[] = [];
+const prismaRows = (db: TestDatabase) => db.sql`select * from "_prisma_migrations" order by id`;
+async function assertAsBefore(db: TestDatabase, after: string) {
+  assert.equal(await catalogSnapshot(db.sql), catalogBefore, `${after}: the catalog`);
+  assert.equal([...await prismaRows(db)], prismaBefore, `${after}: "_prisma_migrations"`);
+  assert.equal(await tableChecksums(db.sql, { tables: PRE_EXISTING }), contentBefore, `${after}: the pre-existing tables`);
+  assert.equal(await packageLeftovers(db.sql, PRE_EXISTING), [], `${after}: nothing of the package but migration_log`);
+  const [{ n }] = await db.sql`select count(*)::int as n from migration_log`;
+  assert.ok(n > 0, `${after}: migration_log stays`);
+}
 const round = dbSuite('rollback round trip', async db => {
   await loadFixture(db.sql, { users: 1000 });
+  await db.sql`insert into "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)
+               values ('app-earlier-1', repeat('b', 64), now(), '20250101000000_earlier_app_migration', 1)`;
   catalogBefore = await catalogSnapshot(db.sql);
   contentBefore = await tableChecksums(db.sql, { tables: PRE_EXISTING });
-  await ok(db, ['up', '--skip-preflight']);
+  prismaBefore = [...await prismaRows(db)];
+  await ok(db, ['up', '--skip-preflight', '--prisma-migrations', PRISMA_DIR]);
 });
 
-round.test('up then rollback --schema gives back the same schema and the same rows in every pre-existing table', async db => {
+round.test('up --prisma-migrations then rollback --schema: same schema, rows, "_prisma_migrations"; nothing of the package but migration_log', async db => {
   assert.is.not((await catalogSnapshot(db.sql)).join('\n'), catalogBefore.join('\n'), 'up changed the schema');
+  assert.is((await prismaRows(db)).length, prismaBefore.length + 2, 'up recorded the two app migrations');
   await ok(db, ['rollback', '--schema']);
-  assert.equal(await catalogSnapshot(db.sql), catalogBefore);
-  assert.equal(await tableChecksums(db.sql, { tables: PRE_EXISTING }), contentBefore);
+  await assertAsBefore(db, 'rollback --schema');
 });
 
 round.test('rollback --schema again is a no-op, and up after it migrates again', async db => {
   await ok(db, ['rollback', '--schema']);
-  assert.equal(await catalogSnapshot(db.sql), catalogBefore);
-  const up = await runner(db, ['up', '--skip-preflight']);
+  await assertAsBefore(db, 'a second rollback --schema');
+  const up = await runner(db, ['up', '--skip-preflight', '--prisma-migrations', PRISMA_DIR]);
   assert.is(up.code, 0, up.stderr);
+  assert.is((await prismaRows(db)).length, prismaBefore.length + 2);
+});
+
+round.test('ley down --all (the DBA\'s way back, no data rollback first) gives back the same', async db => {
+  const r = await leyCli(db, ['down', '--all']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  await assertAsBefore(db, 'ley down --all');
+  const again = await leyCli(db, ['down', '--all']);
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  await assertAsBefore(db, 'a second ley down --all');
 });
 
 round.run();

@@ -149,6 +149,9 @@ export async function run(ctx: Context): Promise<number> {
       if (code === 'EMAILAI_LOCK_HELD') throw new RefusedError((err as Error).message);
       throw err;
     }
+    // ley returns without calling the driver when its history is already empty: the
+    // bookkeeping a previous run left (or a version before issue 16) goes here.
+    if (!leyDown.length) await driver.dropEmptyBookkeeping(control, ctx.settings);
     log.info(leyDown.length ? `schema: rolled back ${leyDown.join(', ')}` : 'schema: nothing to roll back');
   }
   if (ctx.json) log.json({ command: 'rollback', level: chosen, dryRun: false, organizationId, force, plan: before, passes, kept: kept(after), leyDown });
