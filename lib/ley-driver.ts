@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { Sql } from 'postgres';
 import { connect as open, resolveTarget, type Target } from './connection.ts';
 import { acquirePackageLock, type HeldLock } from './package-lock.ts';
-import { lockSettingsFromEnv, runStep, type LockSettings, type StepResult } from './steps.ts';
+import { lockSettingsFromEnv, runStep, StepError, type LockSettings, type StepResult } from './steps.ts';
 import type { Migration } from './migration.ts';
 import { logEnd, logRolledBack, logStart } from './migration-log.ts';
 import { ROLLBACK_DIR, SQL_DIR } from './paths.ts';
@@ -136,6 +136,7 @@ export async function loop(client: Client, files: { name: string; abs: string }[
           { code: 'EMAILAI_SCHEMA_CONFLICT' });
       }
     }
+    if (method === 'down') await refuseWhileNewAppData(client, files);
     for (const file of files) {
       const migration = await load(file.abs);
       const ctx = { sql, settings: client.settings, sessionSettings: client.sessionSettings, results: client.results };
@@ -167,6 +168,25 @@ export async function loop(client: Client, files: { name: string; abs: string }[
   } catch (err) {
     await logEnd(sql, logId, 'failed', err).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Before a `down` undoes anything: the guards of the migrations it will undo (those
+ * whose objects are the package's, not the app's own). A refusal drops nothing.
+ */
+async function refuseWhileNewAppData(client: Client, files: { name: string; abs: string }[]): Promise<void> {
+  for (const file of files) {
+    const migration = await load(file.abs);
+    if (!migration.downGuard) continue;
+    const [verifiedOnly] = await client.sql`select 1 from emailai_migration.verified_only_migration where name = ${file.name}`;
+    if (verifiedOnly) continue;
+    try {
+      await runStep(client.sql, join(ROLLBACK_DIR, migration.downGuard), client.settings, client.sessionSettings);
+    } catch (err) {
+      const cause = err instanceof StepError ? err.cause as { message?: string; hint?: string } : err as { message?: string; hint?: string };
+      throw Object.assign(new Error(`${cause?.message ?? String(err)}${cause?.hint ? `\n  ${cause.hint}` : ''}`), { code: 'EMAILAI_NEW_APP_DATA' });
+    }
   }
 }
 

@@ -18,6 +18,12 @@ export interface MigrationDefinition {
   prismaMigration?: string;
   up: string[];
   down: string[];
+  /**
+   * A rollback/ file run before anything of a `down` that includes this migration is
+   * undone: it raises when the undo would meet what the new app wrote, so a refused
+   * down drops nothing.
+   */
+  downGuard?: string;
 }
 
 export interface Migration extends MigrationDefinition {

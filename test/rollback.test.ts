@@ -129,7 +129,7 @@ app.test('rollback --orgs keeps and reports the new app\'s organizations, member
   const doc = JSON.parse(r.stdout);
   const kept = Object.fromEntries(doc.kept.map((k: { item: string; rows: number }) => [k.item, k.rows]));
   assert.is(kept['organizations the new app created'], 2);
-  assert.is(kept['organizations the migration created, since given members, inboxes or a premium by the new app'], 1);
+  assert.is(kept['organizations the migration created, since changed by the new app (columns, premium, members or inboxes)'], 1);
   assert.is(kept['inboxes the new app moved to another organization'], 1);
   assert.is(await count(db, 'EmailAccount'), inboxes);
   const orgs = (await db.sql`select id from "Organization" order by id`).map(o => o.id);
@@ -188,3 +188,84 @@ one.test('--organization-id undoes that organization only', async db => {
 });
 
 one.run();
+
+// ---------------------------------------------------------------- the migration's organizations, changed by the new app
+// The new app renames one of the migration's organizations, gives another a domain and
+// a logo, removes the premium the migration linked to a third: each is the new app's
+// now, reported and kept unless --force, in --dry-run and the real run alike, and
+// with --organization-id.
+const CHANGED_ITEM = 'organizations the migration created, since changed by the new app (columns, premium, members or inboxes)';
+const changed: Record<'renamed' | 'branded' | 'unlinked', string> = { renamed: '', branded: '', unlinked: '' };
+const edited = dbSuite('rollback and the migration\'s organizations the new app changed', async db => {
+  await loadFixture(db.sql, { users: 300 });
+  await ok(db, ['up', '--skip-preflight']);
+  const [withPremium] = await db.sql`
+    select c.organization_id as id from emailai_migration.created_organization c
+    join "Organization" o on o.id = c.organization_id
+    join emailai_migration.linked_premium l on l.organization_id = o.id and l.premium_id = o."premiumId"
+    where c.user_id not like 'edge_%' order by 1 limit 1`;
+  const [a, b] = await db.sql`
+    select c.organization_id as id from emailai_migration.created_organization c
+    join "Organization" o on o.id = c.organization_id
+    where c.user_id not like 'edge_%' and o."premiumId" is null order by 1 limit 2`;
+  changed.renamed = a.id; changed.branded = b.id; changed.unlinked = withPremium.id;
+  await db.sql`update "Organization" set name = 'Renamed by the app', "updatedAt" = now() where id = ${a.id}`;
+  await db.sql`update "Organization" set domain = 'acme.test', "logoUrl" = 'https://acme.test/logo.png', "updatedAt" = now() where id = ${b.id}`;
+  await db.sql`update "Organization" set "premiumId" = null, "updatedAt" = now() where id = ${withPremium.id}`;
+});
+
+edited.test('--dry-run reports them under "keep", not "delete", and names each with what changed', async db => {
+  const before = await tableChecksums(db.sql);
+  const doc = JSON.parse((await ok(db, ['rollback', '--orgs', '--dry-run', '--json'])).stdout);
+  const row = doc.plan.find((p: { item: string }) => p.item === CHANGED_ITEM);
+  assert.equal({ action: row.action, rows: row.rows }, { action: 'keep', rows: 3 });
+  const kept = Object.fromEntries(doc.keptOrganizations.map((k: { organizationId: string; changes: string[] }) => [k.organizationId, k.changes]));
+  assert.equal(kept, { [changed.renamed]: ['columns'], [changed.branded]: ['columns'], [changed.unlinked]: ['premium removed'] });
+  const [{ ours }] = await db.sql`select count(*)::int as ours from emailai_migration.created_organization`;
+  assert.is(doc.plan.find((p: { item: string }) => p.item === 'organizations the migration created').rows, ours - 3);
+  assert.equal(await tableChecksums(db.sql), before);
+});
+
+edited.test('rollback --schema refuses (exit 3, nothing changed) while they exist', async db => {
+  const before = await tableChecksums(db.sql);
+  const r = await runner(db, ['rollback', '--schema']);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(changed.renamed));
+  assert.equal(await tableChecksums(db.sql), before);
+});
+
+edited.test('rollback --orgs --organization-id keeps a renamed organization without --force', async db => {
+  const r = await ok(db, ['rollback', '--orgs', '--organization-id', changed.renamed, '--json']);
+  assert.is(JSON.parse(r.stdout).kept.find((k: { item: string }) => k.item === CHANGED_ITEM)?.rows, 1);
+  const [org] = await db.sql`select name from "Organization" where id = ${changed.renamed}`;
+  assert.is(org?.name, 'Renamed by the app');
+});
+
+edited.test('rollback --orgs keeps the three, deletes every other organization of the migration', async db => {
+  await ok(db, ['rollback', '--orgs']);
+  const left = (await db.sql`select id, name, domain, "logoUrl" as logo from "Organization" order by id`).map(o => o.id);
+  assert.equal(left, Object.values(changed).sort());
+  const [b] = await db.sql`select domain, "logoUrl" as logo from "Organization" where id = ${changed.branded}`;
+  assert.equal({ ...b }, { domain: 'acme.test', logo: 'https://acme.test/logo.png' });
+  const [{ n }] = await db.sql`select count(*)::int as n from "OrganizationMember" where "organizationId" = ${changed.renamed}`;
+  assert.is(n, 1, 'its OWNER membership stays with it');
+});
+
+edited.test('--force deletes them too', async db => {
+  await ok(db, ['rollback', '--orgs', '--organization-id', changed.renamed, '--force']);
+  const [{ n }] = await db.sql`select count(*)::int as n from "Organization" where id = ${changed.renamed}`;
+  assert.is(n, 0);
+});
+
+edited.test('ley down --all refuses while they exist, before it drops anything', async db => {
+  const catalog = await catalogSnapshot(db.sql);
+  const r = await leyCli(db, ['down', '--all']);
+  assert.is.not(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /2 organization\(s\) of the migration it edited; nothing was dropped/);
+  assert.equal(await catalogSnapshot(db.sql), catalog);
+  const [{ n }] = await db.sql`select count(*)::int as n from "Organization"`;
+  assert.is(n, 2);
+});
+
+
+edited.run();
