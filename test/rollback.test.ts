@@ -1,7 +1,9 @@
 // runner.ts rollback: the round trip to the original database, what it keeps of the
 // new app's writes, --force, --dry-run, --organization-id, the usage rule.
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { dbSuite, leyCli, packageLeftovers, PACKAGE_DIR, runner, type TestDatabase } from './helpers.ts';
 import { catalogSnapshot, tableChecksums } from './snapshot.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
@@ -269,3 +271,152 @@ edited.test('ley down --all refuses while they exist, before it drops anything',
 
 
 edited.run();
+
+// ---------------------------------------------------------------- guards: lock, then count, then drop
+// A write in flight while a guard of rollback/111-113 runs, committed while the guard
+// waits: the guard must see it (it takes its lock before it counts) and refuse, not
+// drop it with the table. Each file is run as runStep runs it (one transaction,
+// lock_timeout), with a lock_timeout long enough for the writer to commit meanwhile.
+const guardFile = (name: string) => readFileSync(join(PACKAGE_DIR, 'rollback', name), 'utf8');
+async function runGuard(db: TestDatabase, name: string): Promise<void> {
+  await db.sql.begin(async tx => {
+    await tx`select set_config('lock_timeout', '20000ms', true)`;
+    await tx.unsafe(guardFile(name));
+  });
+}
+/** Runs `name` while `write` is in flight in another transaction, committed once the guard waits for a lock. */
+async function raceGuard(db: TestDatabase, name: string, write: (w: TestDatabase['sql']) => Promise<unknown>) {
+  const writer = await db.sql.reserve();
+  try {
+    await writer`begin`;
+    await write(writer as unknown as TestDatabase['sql']);
+    const guard = runGuard(db, name).then(() => null, (err: Error) => err);
+    for (let i = 0; ; i++) {
+      const [{ waiting }] = await db.sql`select count(*)::int as waiting from pg_locks where not granted`;
+      if (waiting > 0) break;
+      if (i > 200) throw new Error(`${name} never waited for the writer`);
+      await new Promise(r => setTimeout(r, 25));
+    }
+    await writer`commit`;
+    return await guard;
+  } finally {
+    writer.release();
+  }
+}
+const columnExists = async (db: TestDatabase, table: string, column: string) =>
+  (await db.sql`select count(*)::int as n from pg_attribute where attrelid = ${`"${table}"`}::regclass and attname = ${column} and not attisdropped`)[0].n === 1;
+const tableExists = async (db: TestDatabase, table: string) =>
+  (await db.sql`select to_regclass(${`public."${table}"`}) is not null as e`)[0].e as boolean;
+
+const guards = dbSuite('rollback guards against a write committed while they wait', async db => {
+  await loadFixture(db.sql, { users: 100 });
+  await ok(db, ['up', '--skip-preflight']);
+});
+
+guards.test('rollback/113: an inbox the new app moves meanwhile keeps "EmailAccount"."organizationId"', async db => {
+  const [inbox, other] = await db.sql`select id, "organizationId" as org from "EmailAccount" where "organizationId" is not null order by id limit 2`;
+  const err = await raceGuard(db, '113_add_email_account_organization_id.sql',
+    w => w`update "EmailAccount" set "organizationId" = ${other.org} where id = ${inbox.id}`);
+  assert.ok(err, 'the guard refused');
+  assert.match(String(err), /refusing to drop "EmailAccount"."organizationId"/);
+  assert.ok(await columnExists(db, 'EmailAccount', 'organizationId'));
+  const [{ org }] = await db.sql`select "organizationId" as org from "EmailAccount" where id = ${inbox.id}`;
+  assert.is(org, other.org, 'the new app\'s link is kept');
+  await db.sql`update "EmailAccount" set "organizationId" = ${inbox.org} where id = ${inbox.id}`;
+  await runGuard(db, '113_add_email_account_organization_id.sql');
+  await runGuard(db, '114_add_premium_seat_columns.sql');
+  assert.not.ok(await columnExists(db, 'EmailAccount', 'organizationId'), 'without the write it drops the column');
+});
+
+guards.test('rollback/112: a member the new app invites meanwhile keeps "OrganizationMember"', async db => {
+  const [{ org }] = await db.sql`select min(organization_id) as org from emailai_migration.created_organization`;
+  const [{ user }] = await db.sql`select max(id) as user from "User"`;
+  const err = await raceGuard(db, '112_create_organization_member_table.sql',
+    w => w`insert into "OrganizationMember" (id, "updatedAt", role, "userId", "organizationId") values ('race_member', now(), 'MEMBER', ${user}, ${org})`);
+  assert.ok(err, 'the guard refused');
+  assert.ok(await tableExists(db, 'OrganizationMember'));
+  assert.is((await db.sql`select 1 from "OrganizationMember" where id = 'race_member'`).length, 1);
+  await db.sql`delete from "OrganizationMember" where id = 'race_member'`;
+  await runGuard(db, '112_create_organization_member_table.sql');
+  assert.not.ok(await tableExists(db, 'OrganizationMember'));
+});
+
+guards.test('rollback/111: an organization the new app creates meanwhile keeps "Organization"', async db => {
+  const err = await raceGuard(db, '111_create_organization_table.sql',
+    w => w`insert into "Organization" (id, "updatedAt", name, slug) values ('race_org', now(), 'Race', 'race')`);
+  assert.ok(err, 'the guard refused');
+  assert.ok(await tableExists(db, 'Organization'));
+  assert.is((await db.sql`select 1 from "Organization" where id = 'race_org'`).length, 1);
+  await db.sql`delete from "Organization" where id = 'race_org'`;
+  await runGuard(db, '111_create_organization_table.sql');
+  assert.not.ok(await tableExists(db, 'Organization'));
+});
+
+guards.run();
+
+// ---------------------------------------------------------------- race: the new app writes while rollback --schema runs
+// A loop writes organizations with their OWNER membership, one transaction each, while
+// `rollback --schema` runs: either the rollback refuses (exit 3) and drops nothing, or
+// every row the loop committed is still there.
+async function raceRollback(db: TestDatabase, startLoop: 'before' | 'after-plan') {
+  const catalog = await catalogSnapshot(db.sql);
+  const [{ user }] = await db.sql`select min(id) as user from "User"`;
+  const committed: string[] = [];
+  let stop = false;
+  const writer = postgres(db.url, { max: 1, onnotice: () => {} });
+  const loop = async () => {
+    for (let i = 0; !stop; i++) {
+      const id = `race_${startLoop}_${i}`;
+      try {
+        await writer.begin(async tx => {
+          await tx`insert into "Organization" (id, "updatedAt", name, slug) values (${id}, now(), ${id}, ${id.replace(/_/g, '-')})`;
+          await tx`insert into "OrganizationMember" (id, "updatedAt", role, "userId", "organizationId") values (${id}, now(), 'OWNER', ${user}, ${id})`;
+        });
+        committed.push(id);
+      } catch { /* the table is locked past the writer's patience, or gone */ }
+      await new Promise(r => setTimeout(r, 5));
+    }
+  };
+  let looping: Promise<void> | undefined;
+  if (startLoop === 'before') {
+    looping = loop();
+    while (!committed.length) await new Promise(r => setTimeout(r, 5));
+  }
+  const rollback = runner(db, ['rollback', '--schema']);
+  if (startLoop === 'after-plan') {
+    rollback.child.stderr!.on('data', d => { if (!looping && String(d).includes('plan:')) looping = loop(); });
+  }
+  const r = await rollback;
+  stop = true;
+  await looping;
+  await writer.end();
+  if (r.code === 3) {
+    assert.equal(await catalogSnapshot(db.sql), catalog, `refused, so nothing is dropped: ${r.stderr}`);
+  }
+  if (committed.length) {
+    assert.ok(await tableExists(db, 'Organization'), `the loop committed ${committed.length} organization(s); exit ${r.code}: ${r.stderr}`);
+    const kept = (await db.sql`select id from "Organization" where id = any(${committed})`).map(o => o.id);
+    assert.is(kept.length, committed.length, `every organization the loop committed is kept (exit ${r.code})`);
+    const members = await db.sql`select id from "OrganizationMember" where id = any(${committed})`;
+    assert.is(members.length, committed.length, 'and every membership');
+  }
+  return { code: r.code, committed: committed.length };
+}
+
+const race = dbSuite('rollback --schema while the new app writes', async db => {
+  await loadFixture(db.sql, { users: 200 });
+  await ok(db, ['up', '--skip-preflight']);
+});
+
+race.test('the loop runs before and during the rollback', async db => {
+  const { code } = await raceRollback(db, 'before');
+  assert.is(code, 3);
+  await db.sql`delete from "Organization" where id like 'race\\_%'`;
+});
+
+race.test('the loop starts once the rollback has planned', async db => {
+  const { code, committed } = await raceRollback(db, 'after-plan');
+  assert.ok(code === 3 || code === 1 || (code === 0 && committed === 0), `exit ${code}, ${committed} committed`);
+});
+
+race.run();
