@@ -26,6 +26,8 @@ export default defineMigration({
     '242_validate_knowledge_created_by_fkey.sql',
     '243_validate_category_created_by_fkey.sql',
   ],
+  // Checked before a `down` that reaches this migration undoes anything (the new app's shared resources).
+  downGuard: '001_refuse_while_new_app_shared_resources.sql',
   down: [
     '213_add_category_created_by_and_is_shared.sql',
     '212_add_knowledge_created_by_and_is_shared.sql',

@@ -420,3 +420,40 @@ race.test('the loop starts once the rollback has planned', async db => {
 });
 
 race.run();
+
+// ---------------------------------------------------------------- what the new app shared ("isShared")
+// The columns of migrations/0002 go with --schema; a resource the new app shared
+// (the migration never sets "isShared") must not go with them unless --force.
+const sharedSuite = dbSuite('rollback --schema and resources the new app shared', async db => {
+  await loadFixture(db.sql, { users: 100 });
+  await ok(db, ['up', '--skip-preflight']);
+});
+
+sharedSuite.test('rollback --schema refuses (exit 3, nothing changed); ley down --all refuses before it drops anything', async db => {
+  const [rule] = await db.sql`select id from "Rule" order by id limit 1`;
+  await db.sql`update "Rule" set "isShared" = true where id = ${rule.id}`;
+  const before = await tableChecksums(db.sql);
+  const catalog = await catalogSnapshot(db.sql);
+  const r = await runner(db, ['rollback', '--schema']);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /1 Rule row\(s\)/);
+  assert.equal(await tableChecksums(db.sql), before);
+  const l = await leyCli(db, ['down', '--all']);
+  assert.is.not(l.code, 0, l.stdout + l.stderr);
+  assert.match(l.stdout + l.stderr, /"isShared" = true in Rule\); nothing was dropped/);
+  assert.equal(await catalogSnapshot(db.sql), catalog);
+  await db.sql`update "Rule" set "isShared" = false where id = ${rule.id}`;
+});
+
+sharedSuite.test('rollback/210: a rule the new app shares meanwhile keeps "Rule"."isShared"', async db => {
+  const [rule] = await db.sql`select id from "Rule" order by id limit 1`;
+  const err = await raceGuard(db, '210_add_rule_created_by_and_is_shared.sql',
+    w => w`update "Rule" set "isShared" = true where id = ${rule.id}`);
+  assert.ok(err, 'the guard refused');
+  assert.ok(await columnExists(db, 'Rule', 'isShared'));
+  await db.sql`update "Rule" set "isShared" = false where id = ${rule.id}`;
+  await ok(db, ['rollback', '--schema']);
+  assert.not.ok(await columnExists(db, 'Rule', 'isShared'));
+});
+
+sharedSuite.run();

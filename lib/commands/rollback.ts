@@ -22,7 +22,8 @@ import { type Context, int, str } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { join } from 'node:path';
+import { PACKAGE_DIR, QUERIES_DIR } from '../paths.ts';
 import { inShortTransaction } from '../short-transaction.ts';
 import { DATA_PHASE } from './backfill.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -126,6 +127,15 @@ export async function run(ctx: Context): Promise<number> {
   if (chosen === 'schema') log.info(`  ley down: ${history.length ? history.map(h => h.name).join(', ') : 'nothing recorded'}`);
 
   const kept = (rows: PlanRow[]) => rows.filter(r => r.action === 'keep' && r.rows > 0);
+  if (chosen === 'schema' && !force) {
+    // The columns of 0002 go with --schema: what the new app shared goes with them.
+    const shared = ((await control.file(join(QUERIES_DIR, 'rollback_shared_resources.sql'))) as unknown as { resource: string; shared: string }[])
+      .filter(r => Number(r.shared) > 0);
+    if (shared.length) {
+      throw new RefusedError(`rollback --schema: the new app shared ${shared.map(r => `${r.shared} ${r.resource} row(s)`).join(', ')} ("isShared" = true); ` +
+        'dropping the columns would lose it. Inspect them, or run rollback --schema --force; nothing was changed');
+    }
+  }
   if (chosen === 'schema' && !force && kept(before).length) {
     throw new RefusedError('rollback --schema: the new app wrote data the migration did not (kept above); ' +
       'dropping the schema would delete it. Inspect it, or run rollback --schema --force; nothing was changed');
