@@ -49,6 +49,7 @@ const OPTIONS = {
   schema: { type: 'boolean' },
   'organization-id': { type: 'string' },
   user: { type: 'string' },
+  match: { type: 'string' },
   seats: { type: 'boolean' },
   junit: { type: 'string' },
   'prisma-migrations': { type: 'string' },

@@ -11,10 +11,10 @@ import { pathToFileURL } from 'node:url';
 import type { Sql } from 'postgres';
 import { connect as open, resolveTarget, type Target } from './connection.ts';
 import { acquirePackageLock, type HeldLock } from './package-lock.ts';
-import { lockSettingsFromEnv, runStep, type LockSettings, type StepResult } from './steps.ts';
+import { lockSettingsFromEnv, runStep, StepError, type LockSettings, type StepResult } from './steps.ts';
 import type { Migration } from './migration.ts';
 import { logEnd, logRolledBack, logStart } from './migration-log.ts';
-import { SQL_DIR } from './paths.ts';
+import { ROLLBACK_DIR, SQL_DIR } from './paths.ts';
 import { conflictingSchemaObjects } from './schema-objects.ts';
 import * as log from './log.ts';
 
@@ -62,7 +62,12 @@ export async function connect(config: DriverConfig = {}): Promise<Client> {
   }
 }
 
-/** The bookkeeping (migration_log, the registry) and ley's history table. */
+/**
+ * ley's history. The bookkeeping (migration_log, the registry, the history table) is
+ * brought up to date here when it exists, and created only by an `up` (ensureBookkeeping,
+ * from loop): a `ley down` or `ley status` on a database without the package leaves
+ * nothing of it behind (SPEC "Rollback": nothing of the package but migration_log).
+ */
 export async function setup(client: Client): Promise<{ name: string }[]> {
   // After `runner.ts cleanup` the bookkeeping (and ley's history with it) is gone on
   // purpose: a `ley up` then would install the window triggers again on a live app.
@@ -74,6 +79,14 @@ export async function setup(client: Client): Promise<{ name: string }[]> {
       'there is nothing for ley to do, and re-running it would reinstall the window triggers; nothing was changed'),
       { code: 'EMAILAI_CLEANED_UP' });
   }
+  const [{ present }] = await client.sql`select to_regclass('emailai_migration.ley_migrations') is not null as present`;
+  if (!present) return [];
+  await ensureBookkeeping(client);
+  const rows = await client.sql`select name from emailai_migration.ley_migrations order by id`;
+  return rows.map(r => ({ name: r.name as string }));
+}
+
+async function ensureBookkeeping(client: Client): Promise<void> {
   const quiet = { ...client.settings };
   for (const file of ['010_migration_log.sql', '020_package_registry.sql']) {
     await runStep(client.sql, join(SQL_DIR, file), quiet);
@@ -84,8 +97,22 @@ export async function setup(client: Client): Promise<{ name: string }[]> {
       name varchar(255) not null,
       created_at timestamp not null
     )`;
-  const rows = await client.sql`select name from emailai_migration.ley_migrations order by id`;
-  return rows.map(r => ({ name: r.name as string }));
+}
+
+/**
+ * After a `down` that leaves ley's history empty: the registry and the history go
+ * too (rollback/020_package_registry.sql, which keeps them, with a notice, when they
+ * are still the only record of the migration's rows). Also called by
+ * `runner.ts rollback --schema` for a database whose history was already empty.
+ */
+export async function dropEmptyBookkeeping(sql: Sql, settings: LockSettings): Promise<void> {
+  const [{ present }] = await sql`select to_regclass('emailai_migration.ley_migrations') is not null as present`;
+  if (present) {
+    const [left] = await sql`select 1 from emailai_migration.ley_migrations limit 1`;
+    if (left) return;
+  }
+  const [{ schema }] = await sql`select to_regnamespace('emailai_migration') is not null as schema`;
+  if (schema) await runStep(sql, join(ROLLBACK_DIR, '020_package_registry.sql'), settings);
 }
 
 async function load(abs: string): Promise<Migration> {
@@ -105,6 +132,7 @@ async function prismaAlreadyApplied(sql: Sql, name: string): Promise<boolean> {
 
 export async function loop(client: Client, files: { name: string; abs: string }[], method: 'up' | 'down'): Promise<void> {
   const { sql } = client;
+  if (method === 'up') await ensureBookkeeping(client);
   const logId = await logStart(sql, method === 'up' ? SCHEMA_PHASE : `${SCHEMA_PHASE}_rollback`);
   try {
     if (method === 'up') {
@@ -117,6 +145,7 @@ export async function loop(client: Client, files: { name: string; abs: string }[
           { code: 'EMAILAI_SCHEMA_CONFLICT' });
       }
     }
+    if (method === 'down') await refuseWhileNewAppData(client, files);
     for (const file of files) {
       const migration = await load(file.abs);
       const ctx = { sql, settings: client.settings, sessionSettings: client.sessionSettings, results: client.results, appRoles: client.appRoles };
@@ -142,11 +171,31 @@ export async function loop(client: Client, files: { name: string; abs: string }[
         });
       }
     }
+    if (method === 'down') await dropEmptyBookkeeping(sql, client.settings);
     await logEnd(sql, logId, 'completed');
     if (method === 'down') await logRolledBack(sql, SCHEMA_PHASE);
   } catch (err) {
     await logEnd(sql, logId, 'failed', err).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Before a `down` undoes anything: the guards of the migrations it will undo (those
+ * whose objects are the package's, not the app's own). A refusal drops nothing.
+ */
+async function refuseWhileNewAppData(client: Client, files: { name: string; abs: string }[]): Promise<void> {
+  for (const file of files) {
+    const migration = await load(file.abs);
+    if (!migration.downGuard) continue;
+    const [verifiedOnly] = await client.sql`select 1 from emailai_migration.verified_only_migration where name = ${file.name}`;
+    if (verifiedOnly) continue;
+    try {
+      await runStep(client.sql, join(ROLLBACK_DIR, migration.downGuard), client.settings, client.sessionSettings);
+    } catch (err) {
+      const cause = err instanceof StepError ? err.cause as { message?: string; hint?: string } : err as { message?: string; hint?: string };
+      throw Object.assign(new Error(`${cause?.message ?? String(err)}${cause?.hint ? `\n  ${cause.hint}` : ''}`), { code: 'EMAILAI_NEW_APP_DATA' });
+    }
   }
 }
 

@@ -22,6 +22,12 @@ export interface MigrationDefinition {
   gate?: (ctx: MigrationContext) => Promise<void>;
   up: string[];
   down: string[];
+  /**
+   * A rollback/ file run before anything of a `down` that includes this migration is
+   * undone: it raises when the undo would meet what the new app wrote, so a refused
+   * down drops nothing.
+   */
+  downGuard?: string;
 }
 
 export interface Migration extends MigrationDefinition {

@@ -26,11 +26,15 @@ export default defineMigration({
     '142_validate_organization_member_organization_id_fkey.sql',
     '143_validate_email_account_organization_id_fkey.sql',
   ],
+  // Checked before a `down` that reaches this migration undoes anything (the new app's data).
+  downGuard: '000_refuse_while_new_app_data.sql',
   down: [
     '113_add_email_account_organization_id.sql',
     '114_add_premium_seat_columns.sql',
     '112_create_organization_member_table.sql',
     '111_create_organization_table.sql',
     '110_create_organization_role_enum.sql',
+    // Last: the "_prisma_migrations" row the package recorded goes once the objects are gone.
+    '100_prisma_history_add_organizations_multi_tenant.sql',
   ],
 });

@@ -26,10 +26,14 @@ export default defineMigration({
     '242_validate_knowledge_created_by_fkey.sql',
     '243_validate_category_created_by_fkey.sql',
   ],
+  // Checked before a `down` that reaches this migration undoes anything (the new app's shared resources).
+  downGuard: '001_refuse_while_new_app_shared_resources.sql',
   down: [
     '213_add_category_created_by_and_is_shared.sql',
     '212_add_knowledge_created_by_and_is_shared.sql',
     '211_add_group_created_by_and_is_shared.sql',
     '210_add_rule_created_by_and_is_shared.sql',
+    // Last: the "_prisma_migrations" row the package recorded goes once the objects are gone.
+    '200_prisma_history_add_shared_resources.sql',
   ],
 });

@@ -2,11 +2,32 @@
 -- What:     drops "Group"."createdBy" and "Group"."isShared" (undoes sql/211, and with
 --           them "Group_createdBy_idx", "Group_emailAccountId_isShared_idx" and
 --           "Group_createdBy_fkey").
--- Locks:    ACCESS EXCLUSIVE on "Group" and "User" (the foreign key), metadata only.
+--           Refuses while a row has "isShared" = true (the migration never sets it: the
+--           new app shared that group), unless the session sets
+--           emailai_migration.force = on. Lock first, then look, then DROP, in one
+--           transaction: a row shared meanwhile is seen, not dropped.
+-- Locks:    ACCESS EXCLUSIVE on "Group" (LOCK TABLE, under the runner's lock_timeout,
+--           retried), held while looking for a shared row (a scan of "Group" when there
+--           is none), and on "User" (the foreign key); the DROP is metadata only.
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes
 -- squawk:   ban-drop-column: this is an undo: it drops only a column the schema phase added, which the old app never reads.
 -- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
 -- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
 -- squawk-ignore-file ban-drop-column, require-lock-timeout, require-statement-timeout
-ALTER TABLE "Group" DROP COLUMN IF EXISTS "createdBy", DROP COLUMN IF EXISTS "isShared";
+DO $$
+DECLARE
+  v_shared boolean := false;
+BEGIN
+  LOCK TABLE public."Group" IN ACCESS EXCLUSIVE MODE;
+  IF coalesce(current_setting('emailai_migration.force', true), '') <> 'on'
+     AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'public."Group"'::regclass
+                 AND attname = 'isShared' AND NOT attisdropped) THEN
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM public."Group" WHERE "isShared")' INTO v_shared;
+  END IF;
+  IF v_shared THEN
+    RAISE EXCEPTION 'rows of "Group" have "isShared" = true (the new app''s data); refusing to drop "Group"."isShared"'
+      USING HINT = 'Inspect them, then run `runner.ts rollback --schema --force` to drop the columns anyway.';
+  END IF;
+  ALTER TABLE public."Group" DROP COLUMN IF EXISTS "createdBy", DROP COLUMN IF EXISTS "isShared";
+END $$;

@@ -2,11 +2,32 @@
 -- What:     drops "Knowledge"."createdBy" and "Knowledge"."isShared" (undoes sql/212, and with
 --           them "Knowledge_createdBy_idx", "Knowledge_emailAccountId_isShared_idx" and
 --           "Knowledge_createdBy_fkey").
--- Locks:    ACCESS EXCLUSIVE on "Knowledge" and "User" (the foreign key), metadata only.
+--           Refuses while a row has "isShared" = true (the migration never sets it: the
+--           new app shared that knowledge entry), unless the session sets
+--           emailai_migration.force = on. Lock first, then look, then DROP, in one
+--           transaction: a row shared meanwhile is seen, not dropped.
+-- Locks:    ACCESS EXCLUSIVE on "Knowledge" (LOCK TABLE, under the runner's lock_timeout,
+--           retried), held while looking for a shared row (a scan of "Knowledge" when there
+--           is none), and on "User" (the foreign key); the DROP is metadata only.
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes
 -- squawk:   ban-drop-column: this is an undo: it drops only a column the schema phase added, which the old app never reads.
 -- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
 -- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
 -- squawk-ignore-file ban-drop-column, require-lock-timeout, require-statement-timeout
-ALTER TABLE "Knowledge" DROP COLUMN IF EXISTS "createdBy", DROP COLUMN IF EXISTS "isShared";
+DO $$
+DECLARE
+  v_shared boolean := false;
+BEGIN
+  LOCK TABLE public."Knowledge" IN ACCESS EXCLUSIVE MODE;
+  IF coalesce(current_setting('emailai_migration.force', true), '') <> 'on'
+     AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'public."Knowledge"'::regclass
+                 AND attname = 'isShared' AND NOT attisdropped) THEN
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM public."Knowledge" WHERE "isShared")' INTO v_shared;
+  END IF;
+  IF v_shared THEN
+    RAISE EXCEPTION 'rows of "Knowledge" have "isShared" = true (the new app''s data); refusing to drop "Knowledge"."isShared"'
+      USING HINT = 'Inspect them, then run `runner.ts rollback --schema --force` to drop the columns anyway.';
+  END IF;
+  ALTER TABLE public."Knowledge" DROP COLUMN IF EXISTS "createdBy", DROP COLUMN IF EXISTS "isShared";
+END $$;

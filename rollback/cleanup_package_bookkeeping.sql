@@ -6,8 +6,10 @@
 --           triggers and the functions. public.migration_log is NOT touched: it stays as
 --           the record of the migration (cleanup writes its own row there).
 -- Requires: the window triggers gone. The guard below stops (and rolls back) if any
---           trigger still calls a function of the schema: CASCADE would otherwise drop
---           that trigger from an app table silently.
+--           trigger on a table outside the schema still calls a function of the schema:
+--           CASCADE would otherwise drop that trigger from an app table silently. (The
+--           registry's own trigger, on emailai_migration.created_organization, goes
+--           with the schema.)
 -- Locks:    none on app tables (ACCESS EXCLUSIVE on the package's own tables only).
 -- Re-run:   safe (IF EXISTS).
 -- Undo:     none. After this, `runner.ts rollback` has no registry to read, and `ley up`
@@ -24,7 +26,9 @@ BEGIN
     INTO remaining
     FROM pg_trigger tg
     JOIN pg_proc p ON p.oid = tg.tgfoid
-   WHERE p.pronamespace = to_regnamespace('emailai_migration');
+    JOIN pg_class c ON c.oid = tg.tgrelid
+   WHERE p.pronamespace = to_regnamespace('emailai_migration')
+     AND c.relnamespace <> to_regnamespace('emailai_migration');
   IF remaining IS NOT NULL THEN
     RAISE EXCEPTION 'triggers still call functions of schema emailai_migration: %', remaining
       USING HINT = 'drop them first (rollback/321..327), then run this file again';

@@ -2,17 +2,44 @@
 -- What:     the package's own schema, emailai_migration: the registry of what the
 --           migration created or changed (so rollback touches only that) and the
 --           backfill's checkpoints. Nothing here is read by the application.
--- Requires: nothing.
--- Locks:    none on app tables (new schema, new tables).
--- Re-run:   safe (IF NOT EXISTS).
--- Undo:     none by `ley down` (the registry is what rollback reads);
---           `runner.ts cleanup` drops the schema once the new app is stable.
+--           "What the migration wrote" (issue 16): an AFTER INSERT statement trigger
+--           on created_organization copies, from the rows the same statement (or
+--           transaction) just created, the organization's columns into
+--           written_organization and its OWNER membership into created_membership.
+--           So whoever registers an organization (sql/300 for personal ones, the
+--           team organizations of sql/300-310, repair) gets its fingerprint taken at
+--           creation without writing it twice. Memberships the migration adds to an
+--           organization beyond its OWNER (a team's MEMBERs) are registered by their
+--           writer in created_membership (membership id, organization, user, role),
+--           and updated there when the migration itself changes them (a new OWNER
+--           after the owner is deleted, repair restoring an OWNER).
+--           Two readers of it, plpgsql so that they can be created before the app's
+--           tables exist and survive until the registry is dropped (the guards of
+--           rollback/111-112 run after sql/330's functions are gone):
+--             organizations_edited_by_app(ids)  name, slug, domain, logoUrl other than
+--                                                written; a premium the migration did
+--                                                not link, or its link removed by the app
+--             memberships_not_written(ids)      a membership of the organization the
+--                                                migration did not write as it is now
+--                                                (another user, another role, new row)
+--           A membership the migration wrote and that is gone (its user deleted) is
+--           not a change: nothing of the app's is lost by deleting the organization.
+--           An organization registered before this version has no written_organization
+--           row: its columns are not compared (the behaviour before issue 16).
+-- Requires: nothing (the readers need "Organization"/"OrganizationMember" when called).
+-- Locks:    none on app tables (new schema, new tables). Creating the trigger takes
+--           SHARE ROW EXCLUSIVE on created_organization, once (only when missing).
+-- Re-run:   safe (IF NOT EXISTS, CREATE OR REPLACE; the trigger only when missing).
+-- Undo:     rollback/020_package_registry.sql, run by `ley down` once its history is
+--           empty (the last migration undone); `runner.ts cleanup` drops the schema
+--           once the new app is stable.
 -- transaction: yes
 -- squawk:   prefer-text-field: varchar(N) is the runbook's own definition of migration_log / Prisma's "_prisma_migrations" types.
 -- squawk:   require-concurrent-index-creation: the index is created on a new, empty bookkeeping table in the same step as the table.
 -- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
 -- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file prefer-text-field, require-concurrent-index-creation, require-lock-timeout, require-statement-timeout
+-- squawk:   prefer-robust-stmts: the trigger is created only when missing (DO block); squawk cannot see the guard.
+-- squawk-ignore-file prefer-text-field, require-concurrent-index-creation, require-lock-timeout, require-statement-timeout, prefer-robust-stmts
 CREATE SCHEMA IF NOT EXISTS emailai_migration;
 
 -- Organizations (and their OWNER membership) the migration created.
@@ -64,3 +91,102 @@ CREATE TABLE IF NOT EXISTS emailai_migration.recorded_prisma_migration (
   id             varchar(36) PRIMARY KEY,
   migration_name varchar(255) NOT NULL
 );
+
+-- What the migration wrote into each organization it created (filled by the trigger
+-- below, at creation). Goes with its registry row.
+CREATE TABLE IF NOT EXISTS emailai_migration.written_organization (
+  organization_id text PRIMARY KEY
+    REFERENCES emailai_migration.created_organization (organization_id) ON DELETE CASCADE,
+  name            text NOT NULL,
+  slug            text NOT NULL,
+  domain          text,
+  logo_url        text
+);
+
+-- Every membership the migration wrote (OWNERs by the trigger below; a team's
+-- MEMBERs by their writer), as written. Goes with its organization's registry row.
+CREATE TABLE IF NOT EXISTS emailai_migration.created_membership (
+  membership_id   text PRIMARY KEY,
+  organization_id text NOT NULL
+    REFERENCES emailai_migration.created_organization (organization_id) ON DELETE CASCADE,
+  user_id         text NOT NULL,
+  role            text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS created_membership_organization_id_idx
+  ON emailai_migration.created_membership (organization_id);
+
+CREATE OR REPLACE FUNCTION emailai_migration.remember_created_organizations()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO emailai_migration.written_organization (organization_id, name, slug, domain, logo_url)
+  SELECT o.id, o.name, o.slug, o.domain, o."logoUrl"
+  FROM added a JOIN public."Organization" o ON o.id = a.organization_id
+  ON CONFLICT (organization_id) DO UPDATE
+    SET name = EXCLUDED.name, slug = EXCLUDED.slug, domain = EXCLUDED.domain, logo_url = EXCLUDED.logo_url;
+  INSERT INTO emailai_migration.created_membership (membership_id, organization_id, user_id, role)
+  SELECT m.id, m."organizationId", m."userId", m.role::text
+  FROM added a JOIN public."OrganizationMember" m ON m.id = a.membership_id
+  ON CONFLICT (membership_id) DO UPDATE
+    SET organization_id = EXCLUDED.organization_id, user_id = EXCLUDED.user_id, role = EXCLUDED.role;
+  RETURN NULL;
+END $$;
+
+-- A statement trigger with a transition table: one set-based copy per registering
+-- statement (a backfill batch), fired after the statement, when the organizations and
+-- memberships its sibling CTEs inserted are visible.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                 WHERE tgrelid = 'emailai_migration.created_organization'::regclass
+                   AND tgname = 'remember_created_organizations') THEN
+    CREATE TRIGGER remember_created_organizations
+      AFTER INSERT ON emailai_migration.created_organization
+      REFERENCING NEW TABLE AS added
+      FOR EACH STATEMENT EXECUTE FUNCTION emailai_migration.remember_created_organizations();
+  END IF;
+END $$;
+
+-- Organizations of p_ids (NULL: all) that the migration created and the new app has
+-- since edited: name, slug, domain or logoUrl other than written; a premium the
+-- migration did not link; or the migration's premium link removed by the app (the
+-- premium still exists: a premium deleted takes its link with it, ON DELETE SET NULL,
+-- and the migration's own unlinks delete their registry row). One row per
+-- organization, with what changed.
+CREATE OR REPLACE FUNCTION emailai_migration.organizations_edited_by_app(p_ids text[])
+RETURNS TABLE (organization_id text, changes text[]) LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT o.id, array_remove(ARRAY[
+           CASE WHEN w.organization_id IS NOT NULL AND (o.name, o.slug, o.domain, o."logoUrl")
+                     IS DISTINCT FROM (w.name, w.slug, w.domain, w.logo_url) THEN 'columns' END,
+           CASE WHEN o."premiumId" IS NOT NULL AND l.premium_id IS DISTINCT FROM o."premiumId" THEN 'premium'
+                WHEN o."premiumId" IS NULL AND l.premium_id IS NOT NULL
+                     AND EXISTS (SELECT 1 FROM public."Premium" p WHERE p.id = l.premium_id) THEN 'premium removed' END
+         ], NULL)
+  FROM public."Organization" o
+  JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+  LEFT JOIN emailai_migration.written_organization w ON w.organization_id = o.id
+  LEFT JOIN emailai_migration.linked_premium l ON l.organization_id = o.id
+  WHERE (p_ids IS NULL OR o.id = ANY (p_ids))
+    AND ((w.organization_id IS NOT NULL AND (o.name, o.slug, o.domain, o."logoUrl")
+                                            IS DISTINCT FROM (w.name, w.slug, w.domain, w.logo_url))
+         OR (o."premiumId" IS NOT NULL AND l.premium_id IS DISTINCT FROM o."premiumId")
+         OR (o."premiumId" IS NULL AND l.premium_id IS NOT NULL
+             AND EXISTS (SELECT 1 FROM public."Premium" p WHERE p.id = l.premium_id)));
+END $$;
+
+-- Memberships in organizations of p_ids (NULL: all) that the migration did not write
+-- as they are now: a new row, or a registered one with another user, organization or
+-- role. In an organization the migration created, each is a change by the new app;
+-- elsewhere, simply the new app's membership.
+CREATE OR REPLACE FUNCTION emailai_migration.memberships_not_written(p_ids text[])
+RETURNS TABLE (membership_id text, organization_id text) LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT m.id, m."organizationId"
+  FROM public."OrganizationMember" m
+  LEFT JOIN emailai_migration.created_membership cm ON cm.membership_id = m.id
+  WHERE (p_ids IS NULL OR m."organizationId" = ANY (p_ids))
+    AND (cm.membership_id IS NULL
+         OR (cm.organization_id, cm.user_id, cm.role) IS DISTINCT FROM (m."organizationId", m."userId", m.role::text));
+END $$;

@@ -9,11 +9,21 @@
 --             rollback_delete_organizations_batch(...)      "Organization" + its members
 --             organization_batch(after, size, organization) the keyset batch of both
 --             reset_seats(premiums)                         seats after links are removed
+--             rollback_changed_organizations(organization)  the organizations kept
+--                                                          because the new app wrote
+--                                                          them, and what it changed
 --             repair_user(user)                             rules 1-3 for one user
 --           The rule: only what the registry (sql/020) says the migration wrote, and
 --           only while the row still holds what the migration wrote. What the new app
 --           wrote afterwards (an inbox moved, a premium re-linked, a member invited, an
---           organization created) is kept, unless p_force. No "EmailAccount" row is
+--           organization created) is kept, unless p_force. An organization the
+--           migration created counts as the new app's once the app changed it: a
+--           column other than written (name, slug, domain, logoUrl), a premium the
+--           migration did not link or its link removed, a membership other than the
+--           migration wrote (sql/020's organizations_edited_by_app and
+--           memberships_not_written), an inbox the migration did not link there. The
+--           same test in rollback_plan (so --dry-run says what the run does) and in
+--           the delete batch, with or without p_organization_id. No "EmailAccount" row is
 --           ever deleted: an organization is deleted only when no inbox is linked to it
 --           ("EmailAccount_organizationId_fkey" is ON DELETE CASCADE), checked after
 --           the organization rows are locked FOR UPDATE, so no inbox can be linked to
@@ -126,15 +136,23 @@ BEGIN
   ), unlinked AS (
     UPDATE public."Organization" o SET "premiumId" = NULL
     FROM target t WHERE o.id = t.id
-    RETURNING t.premium_id
+    RETURNING o.id, t.premium_id
+  ), forgotten AS (
+    DELETE FROM emailai_migration.linked_premium l
+    USING unlinked u WHERE l.organization_id = u.id
+    RETURNING 1
   )
   SELECT array_agg(DISTINCT premium_id) INTO v_premium_ids FROM unlinked;
   rows_changed := coalesce(cardinality(v_premium_ids), 0);
 
+  -- A registry row whose premium was deleted records nothing any more (the link went
+  -- with it, ON DELETE SET NULL). One whose link the new app removed while the
+  -- premium exists stays: it marks the organization as changed by the app.
   DELETE FROM emailai_migration.linked_premium l
   USING public."Organization" o
   WHERE l.organization_id = ANY (v_ids) AND o.id = l.organization_id
-    AND o."premiumId" IS NULL;
+    AND o."premiumId" IS NULL
+    AND NOT EXISTS (SELECT 1 FROM public."Premium" p WHERE p.id = l.premium_id);
   IF v_premium_ids IS NOT NULL THEN
     PERFORM emailai_migration.reset_seats(v_premium_ids);
   END IF;
@@ -142,8 +160,8 @@ BEGIN
 END $$;
 
 -- Pass 3: organizations of the batch the migration created that still hold only what
--- it wrote (no inbox linked, no premium, no member but its OWNER membership) are
--- deleted with that membership and their registry row. With p_force, every
+-- it wrote (no inbox linked, no premium, columns as written, no membership but those
+-- it wrote, as written) are deleted with those memberships and their registry rows. With p_force, every
 -- organization of the batch, the new app's too: its inboxes unlinked first, its
 -- premium unlinked (seats follow), its members deleted. Either way the DELETE itself
 -- re-checks that no inbox is linked.
@@ -154,6 +172,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_ids text[];
   v_doomed text[];
+  v_changed text[];
   v_premium_ids text[];
 BEGIN
   v_ids := emailai_migration.organization_batch(p_after, p_size, p_organization_id);
@@ -166,7 +185,16 @@ BEGIN
   END IF;
 
   -- Lock first: from here no inbox or member can be attached to these rows.
+  -- (A membership added later needs KEY SHARE on its organization: it waits, and then
+  -- fails on the deleted row.)
   PERFORM 1 FROM public."Organization" o WHERE o.id = ANY (v_ids) ORDER BY o.id FOR UPDATE;
+
+  IF NOT p_force THEN
+    SELECT coalesce(array_agg(x.id), '{}') INTO v_changed FROM (
+      SELECT e.organization_id AS id FROM emailai_migration.organizations_edited_by_app(v_ids) e
+      UNION
+      SELECT m.organization_id FROM emailai_migration.memberships_not_written(v_ids) m) x;
+  END IF;
 
   SELECT array_agg(o.id) INTO v_doomed
   FROM public."Organization" o
@@ -175,9 +203,8 @@ BEGIN
     AND (p_force OR (
           c.organization_id IS NOT NULL
           AND o."premiumId" IS NULL
-          AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)
-          AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
-                          WHERE m."organizationId" = o.id AND m.id <> c.membership_id)));
+          AND o.id <> ALL (v_changed)
+          AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)));
   IF v_doomed IS NULL THEN
     rows_changed := 0;
     RETURN NEXT;
@@ -203,6 +230,7 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)
     RETURNING o.id
   ), forgotten AS (
+    -- written_organization and created_membership go with it (ON DELETE CASCADE).
     DELETE FROM emailai_migration.created_organization c
     USING deleted d WHERE c.organization_id = d.id
     RETURNING 1
@@ -242,17 +270,19 @@ LANGUAGE sql STABLE AS $$
   ), organizations AS (
     SELECT o.id,
            c.organization_id IS NOT NULL AS ours,
-           EXISTS (SELECT 1 FROM public."OrganizationMember" m
-                   WHERE m."organizationId" = o.id AND m.id IS DISTINCT FROM c.membership_id) AS has_other_members,
-           EXISTS (SELECT 1 FROM public."EmailAccount" ea
-                   LEFT JOIN emailai_migration.linked_email_account l ON l.email_account_id = ea.id
-                   WHERE ea."organizationId" = o.id
-                     AND l.organization_id IS DISTINCT FROM ea."organizationId") AS has_app_inboxes,
-           (o."premiumId" IS NOT NULL AND NOT EXISTS (
-              SELECT 1 FROM emailai_migration.linked_premium l
-              WHERE l.organization_id = o.id AND l.premium_id = o."premiumId")) AS has_app_premium
+           (e.organization_id IS NOT NULL OR am.organization_id IS NOT NULL OR EXISTS (
+              SELECT 1 FROM public."EmailAccount" ea
+              LEFT JOIN emailai_migration.linked_email_account l ON l.email_account_id = ea.id
+              WHERE ea."organizationId" = o.id
+                AND l.organization_id IS DISTINCT FROM ea."organizationId")) AS changed
     FROM public."Organization" o
     LEFT JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+    LEFT JOIN emailai_migration.organizations_edited_by_app(
+                CASE WHEN p_organization_id IS NOT NULL THEN ARRAY[p_organization_id] END) e
+           ON e.organization_id = o.id
+    LEFT JOIN (SELECT DISTINCT m.organization_id FROM emailai_migration.memberships_not_written(
+                 CASE WHEN p_organization_id IS NOT NULL THEN ARRAY[p_organization_id] END) m) am
+           ON am.organization_id = o.id
     WHERE p_organization_id IS NULL OR o.id = p_organization_id
   )
   SELECT 'inboxes linked by the migration', 'unlink', count(*) FILTER (WHERE ours)
@@ -270,23 +300,65 @@ LANGUAGE sql STABLE AS $$
          count(*) FILTER (WHERE NOT ours) FROM premiums
   UNION ALL
   SELECT 'organizations the migration created', CASE WHEN p_level = 'orgs' THEN 'delete' ELSE 'keep' END,
-         count(*) FILTER (WHERE ours AND NOT (has_other_members OR has_app_inboxes OR has_app_premium)) FROM organizations
+         count(*) FILTER (WHERE ours AND NOT changed) FROM organizations
   UNION ALL
-  SELECT 'organizations the migration created, since given members, inboxes or a premium by the new app',
+  SELECT 'organizations the migration created, since changed by the new app (columns, premium, members or inboxes)',
          CASE WHEN p_level = 'orgs' AND p_force THEN 'delete' ELSE 'keep' END,
-         count(*) FILTER (WHERE ours AND (has_other_members OR has_app_inboxes OR has_app_premium)) FROM organizations
+         count(*) FILTER (WHERE ours AND changed) FROM organizations
   UNION ALL
   SELECT 'organizations the new app created', CASE WHEN p_level = 'orgs' AND p_force THEN 'delete' ELSE 'keep' END,
          count(*) FILTER (WHERE NOT ours) FROM organizations
 $$;
 
--- `repair --user`: rules 1-3 for one user, created_by 'repair'. A user who owns no
--- organization gets back the OWNER membership of the personal organization the
--- migration made for them if it still exists (its id is deterministic, so a new one
--- could not be created beside it), else a new personal organization; their inboxes
--- with no organization, or in an organization they do not own, go to their home
--- organization; their premium is linked; the seats of every premium concerned are
--- recomputed. Idempotent.
+-- The organizations a rollback keeps because the new app wrote them (all, or only
+-- p_organization_id), first p_limit by id: the new app's own, and the migration's
+-- the app changed, with what changed ('columns', 'premium', 'premium removed',
+-- 'members', 'inboxes'). Read-only; what `runner.ts rollback` lists under "kept".
+CREATE OR REPLACE FUNCTION emailai_migration.rollback_changed_organizations(p_organization_id text, p_limit integer)
+RETURNS TABLE (organization_id text, name text, created_by_migration boolean, changes text[])
+LANGUAGE sql STABLE AS $$
+  WITH scope AS (
+    SELECT CASE WHEN p_organization_id IS NOT NULL THEN ARRAY[p_organization_id] END AS ids
+  ), changes AS (
+    SELECT e.organization_id, unnest(e.changes) AS change
+    FROM scope, emailai_migration.organizations_edited_by_app(scope.ids) e
+    UNION
+    SELECT m.organization_id, 'members' FROM scope, emailai_migration.memberships_not_written(scope.ids) m
+    UNION
+    SELECT ea."organizationId", 'inboxes'
+    FROM public."EmailAccount" ea
+    LEFT JOIN emailai_migration.linked_email_account l ON l.email_account_id = ea.id
+    WHERE ea."organizationId" IS NOT NULL
+      AND (p_organization_id IS NULL OR ea."organizationId" = p_organization_id)
+      AND l.organization_id IS DISTINCT FROM ea."organizationId"
+  ), per_organization AS (
+    SELECT ch.organization_id, array_agg(DISTINCT ch.change ORDER BY ch.change) AS changes
+    FROM changes ch GROUP BY ch.organization_id
+  )
+  SELECT o.id, o.name, c.organization_id IS NOT NULL, coalesce(p.changes, '{}')
+  FROM public."Organization" o
+  LEFT JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+  LEFT JOIN per_organization p ON p.organization_id = o.id
+  WHERE (p_organization_id IS NULL OR o.id = p_organization_id)
+    AND (c.organization_id IS NULL OR p.organization_id IS NOT NULL)
+  ORDER BY o.id
+  LIMIT p_limit
+$$;
+
+-- `repair --user`: rules 1-3 for one user, created_by 'repair' (SPEC "Repair"). It
+-- never makes anyone OWNER of an organization somebody else owns or the new app
+-- changed. A user who owns no organization gets back the OWNER membership of the
+-- personal organization the migration made for them only while that organization is
+-- exactly as the migration wrote it: nobody owns it, its columns and premium are as
+-- written, no membership but those the migration wrote for this user. (Another
+-- user's inbox linked into it does not block: that user's repair moves it out, and
+-- email_accounts_in_organization_owner_does_not_own names it.) Otherwise (Alice made Bob OWNER of it and left; the app renamed
+-- it; it was deleted) they get a fresh personal organization: the migration's
+-- deterministic one when its id is free, else 'mig_rep_<user id>[_n]' with a slug
+-- suffix derived from that id. Their inboxes with no organization, or in an
+-- organization they do not own, go to their home organization; their premium is
+-- linked; the seats of every premium concerned are recomputed. Idempotent: a second
+-- run finds the user owning an organization and changes nothing.
 CREATE OR REPLACE FUNCTION emailai_migration.repair_user(p_user_id text)
 RETURNS TABLE (ownership_restored integer, organizations_created integer, inboxes_relinked integer, premiums_linked integer, seats_recomputed integer)
 LANGUAGE plpgsql AS $$
@@ -294,33 +366,81 @@ DECLARE
   v_home text;
   v_premium_ids text[];
   v_linked text[];
+  v_personal text;
+  v_membership text;
+  v_organization_id text;
+  v_suffix integer;
+  v_n integer := 1;
 BEGIN
   -- The user's row locked: a concurrent trigger for the same user waits.
   PERFORM 1 FROM public."User" WHERE id = p_user_id FOR UPDATE;
   ownership_restored := 0;
+  organizations_created := 0;
   -- Registry rows of organizations deleted by hand record nothing any more.
   DELETE FROM emailai_migration.created_organization c
   WHERE c.user_id = p_user_id
     AND NOT EXISTS (SELECT 1 FROM public."Organization" o WHERE o.id = c.organization_id);
   IF NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m WHERE m."userId" = p_user_id AND m.role = 'OWNER') THEN
-    WITH personal AS (
-      SELECT c.organization_id, c.membership_id FROM emailai_migration.created_organization c
-      JOIN public."Organization" o ON o.id = c.organization_id
-      WHERE c.user_id = p_user_id
-    ), promoted AS (
-      UPDATE public."OrganizationMember" m SET role = 'OWNER'
-      FROM personal p WHERE m."userId" = p_user_id AND m."organizationId" = p.organization_id
-      RETURNING m.id
-    ), inserted AS (
+    -- A personal organization of the migration's, still as written (see above).
+    SELECT c.organization_id, c.membership_id INTO v_personal, v_membership
+    FROM emailai_migration.created_organization c
+    JOIN public."Organization" o ON o.id = c.organization_id
+    WHERE c.user_id = p_user_id
+      AND NOT EXISTS (SELECT 1 FROM emailai_migration.created_membership cm
+                      WHERE cm.organization_id = c.organization_id AND cm.user_id <> p_user_id)
+      AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
+                      WHERE m."organizationId" = c.organization_id AND m.role = 'OWNER')
+      AND NOT EXISTS (SELECT 1 FROM emailai_migration.memberships_not_written(ARRAY[c.organization_id]))
+      AND NOT EXISTS (SELECT 1 FROM emailai_migration.organizations_edited_by_app(ARRAY[c.organization_id]))
+    ORDER BY o."createdAt", o.id
+    LIMIT 1;
+    IF v_personal IS NOT NULL THEN
       INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
-      SELECT p.membership_id, now(), now(), 'OWNER', p_user_id, p.organization_id
-      FROM personal p WHERE NOT EXISTS (SELECT 1 FROM promoted)
-      ON CONFLICT DO NOTHING
-      RETURNING id
-    )
-    SELECT (SELECT count(*) FROM promoted) + (SELECT count(*) FROM inserted) INTO ownership_restored;
+      VALUES (v_membership, now(), now(), 'OWNER', p_user_id, v_personal)
+      ON CONFLICT DO NOTHING;
+      GET DIAGNOSTICS ownership_restored = ROW_COUNT;
+      INSERT INTO emailai_migration.created_membership (membership_id, organization_id, user_id, role)
+      VALUES (v_membership, v_personal, p_user_id, 'OWNER')
+      ON CONFLICT (membership_id) DO UPDATE
+        SET organization_id = EXCLUDED.organization_id, user_id = EXCLUDED.user_id, role = EXCLUDED.role;
+    ELSIF NOT EXISTS (SELECT 1 FROM public."Organization" o
+                      WHERE o.id = emailai_migration.personal_organization_id(p_user_id)) THEN
+      organizations_created := emailai_migration.create_personal_organizations(ARRAY[p_user_id], 'repair');
+    ELSE
+      -- The migration's personal organization exists but is somebody else's now, or
+      -- the new app's: a fresh one beside it.
+      LOOP
+        v_organization_id := 'mig_rep_' || p_user_id || CASE WHEN v_n = 1 THEN '' ELSE '_' || v_n END;
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM public."Organization" o WHERE o.id = v_organization_id)
+              AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
+                              WHERE m.id = 'mig_rem_' || substr(v_organization_id, length('mig_rep_') + 1));
+        v_n := v_n + 1;
+      END LOOP;
+      v_membership := 'mig_rem_' || substr(v_organization_id, length('mig_rep_') + 1);
+      v_suffix := 6;
+      LOOP
+        INSERT INTO public."Organization" (id, "createdAt", "updatedAt", name, slug)
+        SELECT v_organization_id, now(), now(),
+               emailai_migration.personal_organization_name(u.name, u.email),
+               emailai_migration.personal_organization_slug(u.email, v_organization_id, v_suffix)
+        FROM public."User" u
+        WHERE u.id = p_user_id
+          AND NOT EXISTS (SELECT 1 FROM public."Organization" o
+                          WHERE o.slug = emailai_migration.personal_organization_slug(u.email, v_organization_id, v_suffix))
+        ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS organizations_created = ROW_COUNT;
+        EXIT WHEN organizations_created > 0 OR v_suffix >= 32;
+        v_suffix := v_suffix + 2;
+      END LOOP;
+      IF organizations_created > 0 THEN
+        INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+        VALUES (v_membership, now(), now(), 'OWNER', p_user_id, v_organization_id);
+        -- Its own statement: the registry's trigger reads the rows inserted above.
+        INSERT INTO emailai_migration.created_organization (organization_id, user_id, membership_id, created_by)
+        VALUES (v_organization_id, p_user_id, v_membership, 'repair');
+      END IF;
+    END IF;
   END IF;
-  organizations_created := emailai_migration.create_personal_organizations(ARRAY[p_user_id], 'repair');
   v_home := emailai_migration.home_organization(p_user_id);
 
   -- Premiums whose seats may change: those of the organizations the inboxes leave.

@@ -139,3 +139,36 @@ export function runTs(args: string[], opts: { env?: Record<string, string | unde
 export function runner(db: TestDatabase, args: string[], env: Record<string, string | undefined> = {}) {
   return runTs(args, { env: { DATABASE_URL: db.url, ...env } });
 }
+
+const LEY_BIN = fileURLToPath(new URL('../node_modules/ley/bin.js', import.meta.url));
+
+/** `npx ley <args>` as a DBA runs it: plain node, in the package folder. */
+export function leyCli(db: TestDatabase, args: string[]): Promise<RunResult> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [LEY_BIN, ...args], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: db.url } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', d => (stdout += d));
+    child.stderr.on('data', d => (stderr += d));
+    child.on('close', code => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * What of the package exists outside public's app objects: every schema but public and
+ * the system ones, with its relations and functions, and public's relations other than
+ * migration_log (and its sequence). Empty = nothing of the package but migration_log.
+ */
+export async function packageLeftovers(sql: Sql, appTables: string[]): Promise<string[]> {
+  const rows = await sql`
+    select 'schema ' || nspname as o from pg_namespace
+     where nspname not in ('public', 'information_schema') and nspname not like 'pg\\_%'
+    union all
+    select 'relation ' || c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S')
+       and c.relname <> all (${appTables}::text[]) and c.relname not like 'migration_log%'
+    union all
+    select 'function ' || p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = 'public'
+    order by 1`;
+  return rows.map(r => r.o as string);
+}

@@ -212,14 +212,14 @@ c.test('cleanup refuses on a fresh migration (default 30 days), changing nothing
   assert.is(n, 0);
 });
 
-c.test('cleanup refuses while an error-level check fails, even with --force', async db => {
+c.test('cleanup refuses while an error-level check fails, naming it and --force', async db => {
   const [row] = await db.sql`select id, "organizationId" as org from "EmailAccount" order by id limit 1`;
   await db.sql`update "EmailAccount" set "organizationId" = null where id = ${row.id}`;
   try {
-    const r = await runner(db, ['cleanup', '--force']);
+    const r = await runner(db, ['cleanup', '--deployed-at', '2000-01-01']);
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, /email_accounts_without_organization \(1\)/);
-    assert.match(r.stderr, /--force does not override this/);
+    assert.match(r.stderr, /cleanup --force/);
     assert.is((await leftovers(db))[0].schemas, 1);
   } finally {
     await db.sql`update "EmailAccount" set "organizationId" = ${row.org} where id = ${row.id}`;
@@ -252,3 +252,46 @@ c.test('cleanup after 30 days (backdated migration_log) leaves no trigger, funct
 });
 
 c.run();
+
+// ---------------------------------------------------------------- cleanup: gated on the package's own invariants
+// (SPEC phase 5) --force overrides a failing app-level check, not only the age; what
+// no --force overrides is the package's own state, and each such refusal can be settled.
+const g = dbSuite('post_deploy_cleanup_gate', async db => {
+  await loadFixture(db.sql, { users: 200 });
+  const r = await runner(db, ['up', '--skip-preflight']);
+  if (r.code !== 0) throw new Error(`up failed (${r.code}): ${r.stderr}`);
+});
+
+g.test('an object outside the package that depends on it refuses cleanup even with --force, until it is dropped', async db => {
+  await db.sql`create view public.report_created_organizations as select organization_id from emailai_migration.created_organization`;
+  const r = await runner(db, ['cleanup', '--force', '--deployed-at', '2000-01-01']);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /view report_created_organizations/);
+  assert.is((await leftovers(db))[0].schemas, 1);
+  assert.is((await db.sql`select to_regclass('public.report_created_organizations') is not null as v`)[0].v, true);
+  await db.sql`drop view public.report_created_organizations`;
+});
+
+g.test('after handover removed most window triggers, with an app-level check failing: refused without --force, done with it', async db => {
+  // What `handover` leaves: the sign-up keeper only. And the new app's sign-up creates
+  // no organization: users_without_organization fails, legitimately.
+  for (const t of ['emailai_migration_user_premium_changed ON "User"', 'emailai_migration_email_account_written ON "EmailAccount"',
+                   'emailai_migration_rule_inserted ON "Rule"', 'emailai_migration_group_inserted ON "Group"',
+                   'emailai_migration_knowledge_inserted ON "Knowledge"', 'emailai_migration_category_inserted ON "Category"']) {
+    await db.sql.unsafe(`drop trigger ${t}`);
+  }
+  await db.sql`alter table "User" disable trigger emailai_migration_user_inserted`;
+  await db.sql`insert into "User" (id, "updatedAt", email) values ('signed_up_after_handover', now(), 'new@after.handover.test')`;
+  await db.sql`alter table "User" enable trigger emailai_migration_user_inserted`;
+  const refused = await runner(db, ['cleanup', '--deployed-at', '2000-01-01']);
+  assert.is(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /users_without_organization \(1\)/);
+  const r = await runner(db, ['cleanup', '--force', '--deployed-at', '2000-01-01', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(json(r.stdout).failingChecks.includes('users_without_organization (1)'), r.stdout);
+  assert.equal({ ...(await leftovers(db))[0] }, { triggers: 0, functions: 0, schemas: 0, relations: 0 });
+  const [last] = await db.sql`select migration_name, status from migration_log order by id desc limit 1`;
+  assert.equal({ ...last }, { migration_name: 'cleanup', status: 'completed' });
+});
+
+g.run();

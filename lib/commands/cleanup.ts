@@ -1,11 +1,23 @@
-// `runner.ts cleanup`: phase 5, once the new app is stable. Refuses (exit 3, nothing
-// changed) while the migrated data has been live for less than --min-days (default 30;
-// --force overrides the age only) or while any error-level check fails (never
-// overridden: the registry cleanup drops is what rollback and repair would need).
+// `runner.ts cleanup`: phase 5, once the new app is stable (SPEC: "never blocked
+// forever: it is gated on the package's own invariants, and --force overrides a
+// failing app-level check"). Refuses (exit 3, nothing changed):
+//   - always (the package's own invariants; each can be settled, so never forever):
+//     another runner holds the package lock; the data phase never completed here
+//     (give --deployed-at if migration_log lost it); an object outside the package
+//     depends on it (lib/sql/cleanup_dependents.sql: a view over the registry, a
+//     trigger of somebody else's calling a package function), which DROP ... CASCADE
+//     would drop silently;
+//   - unless --force: the new app has been live for less than --min-days (default 30);
+//     an error-level check fails. After the deploy every check describes the app's
+//     data, which the new app now owns and may legitimately make fail; --force then
+//     goes ahead and names the failing checks (stderr, --json); after it `repair`
+//     no longer exists.
 // Then, under the package lock and recorded in migration_log ('cleanup'): the window
-// triggers (rollback/327..321), their functions (320), the backfill and rule functions
-// (310, 300), and schema emailai_migration (rollback/cleanup_package_bookkeeping.sql).
-// public.migration_log stays. --dry-run lists what would be dropped.
+// triggers (rollback/327..321: DROP TRIGGER IF EXISTS, so the ones `handover` already
+// removed are skipped), their functions (320), the backfill and rule functions (310,
+// 300), and schema emailai_migration (rollback/cleanup_package_bookkeeping.sql).
+// public.migration_log stays. --dry-run lists what would be dropped (and refuses as
+// the real run would).
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int, str } from '../context.ts';
@@ -58,22 +70,33 @@ export async function run(ctx: Context): Promise<number> {
     const live = await liveSince(ctx, sql);
     const age = `live since ${live.since.toISOString()} (${live.source}): ${live.ageDays.toFixed(1)} day(s)`;
     if (live.ageDays < minDays) {
-      if (!force) throw new RefusedError(`cleanup refused: the new app has been ${age}, less than --min-days ${minDays}. Until then rollback still needs the registry. --force overrides the age (only the age)`);
+      if (!force) throw new RefusedError(`cleanup refused: the new app has been ${age}, less than --min-days ${minDays}. Until then rollback still needs the registry. --force overrides it`);
       log.warn(`--force: ${age}, less than ${minDays} days`);
     } else {
       log.info(`cleanup: ${age}`);
     }
 
+    const dependents = (await sql.file(SQL('cleanup_dependents.sql'))) as unknown as { dependent: string; depends_on: string }[];
+    if (dependents.length) {
+      throw new RefusedError(`cleanup refused: ${dependents.length} object(s) outside the package depend on it and would be dropped with it: ` +
+        dependents.slice(0, 10).map(d => `${d.dependent} (on ${d.depends_on})`).join('; ') +
+        '. Drop or change them first; --force does not override this (nothing was changed)');
+    }
+
     const failing = (await runChecks(sql, { severity: 'error', sample: 1 }))
       .filter(r => !r.passed).map(r => `${r.name} (${r.count})`);
     if (failing.length) {
-      throw new RefusedError(`cleanup refused: error-level check(s) fail: ${failing.join(', ')}. ` +
-        'Fix them first (runner.ts monitor names the repair); --force does not override this');
+      if (!force) {
+        throw new RefusedError(`cleanup refused: error-level check(s) fail: ${failing.join(', ')}. ` +
+          'Fix them first (runner.ts monitor names the repair), or, if the new app legitimately makes them fail, ' +
+          'run cleanup --force (repair goes with the package)');
+      }
+      log.warn(`--force: error-level check(s) fail and are left to the app: ${failing.join(', ')}`);
     }
 
     const before = await inventory(sql);
     if (dryRun) {
-      if (ctx.json) log.json({ command: 'cleanup', dryRun: true, liveSince: live.since, ageDays: live.ageDays, wouldDrop: before, steps: CLEANUP_STEPS });
+      if (ctx.json) log.json({ command: 'cleanup', dryRun: true, liveSince: live.since, ageDays: live.ageDays, failingChecks: failing, wouldDrop: before, steps: CLEANUP_STEPS });
       else {
         log.out(`cleanup --dry-run: would drop ${before.length} object(s), keep public.migration_log:`);
         for (const o of before) log.out(`  ${o.object_type.padEnd(8)} ${o.object_name}`);
@@ -89,7 +112,7 @@ export async function run(ctx: Context): Promise<number> {
       return done;
     });
     log.info(`cleanup: dropped ${before.length} object(s); public.migration_log kept`);
-    if (ctx.json) log.json({ command: 'cleanup', dryRun: false, liveSince: live.since, ageDays: live.ageDays, dropped: before, steps });
+    if (ctx.json) log.json({ command: 'cleanup', dryRun: false, liveSince: live.since, ageDays: live.ageDays, failingChecks: failing, dropped: before, steps });
     return 0;
   } finally {
     await lock?.release();

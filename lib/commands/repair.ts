@@ -1,7 +1,11 @@
 // `runner.ts repair`: the runbook's troubleshooting recipes, as commands.
 //   repair --user <id|email>  rules 1-3 for one user (emailai_migration.repair_user,
-//                             sql/330): a personal organization if they own none,
-//                             their inboxes home, their premium linked, seats.
+//                             sql/330): a personal organization if they own none
+//                             (never OWNER of one somebody else owns or the new app
+//                             changed), their inboxes home, their premium linked,
+//                             seats. The user is an exact id or an exact email;
+//                             ambiguous input is refused naming the candidates
+//                             (--match id|email settles an id that is also an email).
 //   repair --seats            rule 3's seats for every premium linked to an
 //                             organization (recompute_seats), keyset batches.
 // Both idempotent. --dry-run runs the same work in a transaction that is rolled
@@ -32,10 +36,36 @@ async function apply<T>(sql: Sql, ctx: Context, dryRun: boolean, fn: (tx: Sql) =
   }
 }
 
+/**
+ * The one user `who` names: an exact id or an exact email ("User"."email" is unique
+ * case-sensitively, so JOHN1@c.com and john1@c.com are two users). Refused (exit 3,
+ * naming the candidates) when it is ambiguous: an id that is also another user's
+ * email, or an email that matches only case-insensitively.
+ */
+async function resolveUser(sql: Sql, who: string, match: 'id' | 'email' | undefined): Promise<{ id: string; email: string }> {
+  const rows = (await sql`
+    select id, email, id = ${who} as by_id, email = ${who} as by_email
+    from "User" where id = ${who} or email = ${who} or lower(email) = lower(${who})
+    order by id limit 11`) as unknown as { id: string; email: string; by_id: boolean; by_email: boolean }[];
+  const name = (r: { id: string; email: string }) => `${r.id} <${r.email}>`;
+  const exact = rows.filter(r => (match !== 'email' && r.by_id) || (match !== 'id' && r.by_email));
+  if (exact.length > 1) {
+    throw new RefusedError(`"${who}" is ambiguous: it is the id of ${name(exact.find(r => r.by_id)!)} and the email of ` +
+      `${name(exact.find(r => r.by_email)!)}; say which with --match id or --match email; nothing was changed`);
+  }
+  if (exact.length === 1) return { id: exact[0].id, email: exact[0].email };
+  if (rows.length) {
+    throw new RefusedError(`no user has the id or exactly the email "${who}" (emails are unique case-sensitively); ` +
+      `these differ only in case: ${rows.slice(0, 10).map(name).join(', ')}${rows.length > 10 ? ', …' : ''}. ` +
+      `Run repair --user with the exact email or the id; nothing was changed`);
+  }
+  throw new RefusedError(`no user with id or email "${who}"; nothing was changed`);
+}
+
 async function repairUser(ctx: Context, sql: Sql, who: string, dryRun: boolean) {
-  const users = await sql`select id, email from "User" where id = ${who} or lower(email) = lower(${who}) order by (id = ${who}) desc limit 1`;
-  if (!users.length) throw new RefusedError(`no user with id or email "${who}"; nothing was changed`);
-  const { id, email } = users[0];
+  const match = str(ctx.options, 'match');
+  if (match !== undefined && match !== 'id' && match !== 'email') throw new UsageError('--match takes id or email');
+  const { id, email } = await resolveUser(sql, who, match);
   const [r] = await apply(sql, ctx, dryRun, tx => tx`
     select ownership_restored, organizations_created, inboxes_relinked, premiums_linked, seats_recomputed
     from emailai_migration.repair_user(${id})`);

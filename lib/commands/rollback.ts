@@ -22,7 +22,8 @@ import { batchSize, type Context, int, str } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { join } from 'node:path';
+import { PACKAGE_DIR, QUERIES_DIR } from '../paths.ts';
 import { inShortTransaction } from '../short-transaction.ts';
 import { DATA_PHASE } from './backfill.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -34,6 +35,25 @@ type Level = 'keep-orgs' | 'orgs' | 'schema';
 type BatchFunction = 'rollback_unlink_email_accounts_batch' | 'rollback_unlink_premiums_batch' | 'rollback_delete_organizations_batch';
 
 export interface PlanRow { item: string; action: string; rows: number }
+export interface KeptOrganization { organizationId: string; name: string; createdByMigration: boolean; changes: string[] }
+
+const KEPT_LISTED = 20;
+
+/** The organizations kept because the new app wrote them, and what it changed (sql/330). */
+async function keptOrganizations(sql: Sql, organizationId: string | null): Promise<KeptOrganization[]> {
+  const rows = await sql`
+    select organization_id, name, created_by_migration, changes
+    from emailai_migration.rollback_changed_organizations(${organizationId}, ${KEPT_LISTED})`;
+  return rows.map(r => ({ organizationId: r.organization_id, name: r.name, createdByMigration: r.created_by_migration, changes: r.changes }));
+}
+
+function printKeptOrganizations(orgs: KeptOrganization[], force: boolean): void {
+  if (!orgs.length) return;
+  log.info(`organizations the new app wrote${force ? ' (--force: deleted too)' : ' (kept; --force to delete)'}${orgs.length === KEPT_LISTED ? `, first ${KEPT_LISTED}` : ''}:`);
+  for (const o of orgs) {
+    log.info(`  ${o.organizationId}  ${JSON.stringify(o.name)}  ${o.createdByMigration ? `created by the migration, changed since: ${o.changes.join(', ')}` : 'created by the new app'}`);
+  }
+}
 export interface PassResult { pass: string; rowsSeen: number; rowsChanged: number; batches: number }
 
 function level(ctx: Context): Level {
@@ -98,17 +118,29 @@ export async function run(ctx: Context): Promise<number> {
     select name from emailai_migration.ley_migrations order by id desc`.catch(() => [] as { name: string }[]);
   const before = dataInstalled ? await plan(control, dataLevel, organizationId, force) : [];
   log.info(`rollback --${chosen}${organizationId ? ` --organization-id ${organizationId}` : ''}${force ? ' --force' : ''}${dryRun ? ' --dry-run' : ''}: ${ctx.target.display}`);
-  if (dataInstalled) printPlan(dryRun ? 'would change:' : 'plan:', before);
-  else log.info('  the data functions are not installed: no data to undo');
+  const keptOrgs = dataInstalled && chosen !== 'keep-orgs' ? await keptOrganizations(control, organizationId) : [];
+  if (dataInstalled) {
+    printPlan(dryRun ? 'would change:' : 'plan:', before);
+    printKeptOrganizations(keptOrgs, force);
+  } else log.info('  the data functions are not installed: no data to undo');
   if (chosen === 'schema') log.info(`  ley down: ${history.length ? history.map(h => h.name).join(', ') : 'nothing recorded'}`);
 
   const kept = (rows: PlanRow[]) => rows.filter(r => r.action === 'keep' && r.rows > 0);
+  if (chosen === 'schema' && !force) {
+    // The columns of 0002 go with --schema: what the new app shared goes with them.
+    const shared = ((await control.file(join(QUERIES_DIR, 'rollback_shared_resources.sql'))) as unknown as { resource: string; shared: string }[])
+      .filter(r => Number(r.shared) > 0);
+    if (shared.length) {
+      throw new RefusedError(`rollback --schema: the new app shared ${shared.map(r => `${r.shared} ${r.resource} row(s)`).join(', ')} ("isShared" = true); ` +
+        'dropping the columns would lose it. Inspect them, or run rollback --schema --force; nothing was changed');
+    }
+  }
   if (chosen === 'schema' && !force && kept(before).length) {
     throw new RefusedError('rollback --schema: the new app wrote data the migration did not (kept above); ' +
       'dropping the schema would delete it. Inspect it, or run rollback --schema --force; nothing was changed');
   }
   if (dryRun) {
-    if (ctx.json) log.json({ command: 'rollback', level: chosen, dryRun: true, organizationId, force, plan: before,
+    if (ctx.json) log.json({ command: 'rollback', level: chosen, dryRun: true, organizationId, force, plan: before, keptOrganizations: keptOrgs,
       leyDown: chosen === 'schema' ? history.map(h => h.name) : [] });
     return 0;
   }
@@ -145,11 +177,15 @@ export async function run(ctx: Context): Promise<number> {
         config: { driver, target: ctx.target, settings: ctx.settings, force } satisfies driver.DriverConfig & { driver: typeof driver } });
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'EMAILAI_LOCK_HELD') throw new RefusedError((err as Error).message);
+      if (code === 'EMAILAI_LOCK_HELD' || code === 'EMAILAI_NEW_APP_DATA') throw new RefusedError((err as Error).message);
       throw err;
     }
+    // ley returns without calling the driver when its history is already empty: the
+    // bookkeeping a previous run left (or a version before issue 16) goes here.
+    if (!leyDown.length) await driver.dropEmptyBookkeeping(control, ctx.settings);
     log.info(leyDown.length ? `schema: rolled back ${leyDown.join(', ')}` : 'schema: nothing to roll back');
   }
-  if (ctx.json) log.json({ command: 'rollback', level: chosen, dryRun: false, organizationId, force, plan: before, passes, kept: kept(after), leyDown });
+  if (ctx.json) log.json({ command: 'rollback', level: chosen, dryRun: false, organizationId, force, plan: before, passes, kept: kept(after),
+    keptOrganizations: keptOrgs, leyDown });
   return 0;
 }
