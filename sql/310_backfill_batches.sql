@@ -11,7 +11,8 @@
 --           at a time.
 --             1 personal_organizations  over "User"         rule 1
 --             2 email_account_links     over "EmailAccount" rule 2
---             3 premium_links           over "User"         rule 3 (links)
+--             3 premium_links           over "User"         rule 3 (team organizations,
+--                                                               the one link per premium)
 --             4 premium_seats           over "Premium"      rule 3 (seats)
 --             5-8 rule/group/knowledge/category_creators    rule 4
 -- Requires: 300.
@@ -65,7 +66,11 @@ BEGIN
   ELSIF p_pass = 'email_account_links' THEN
     rows_changed := emailai_migration.link_email_accounts(p_after, last_key);
   ELSIF p_pass = 'premium_links' THEN
-    rows_changed := cardinality(emailai_migration.link_premiums(v_ids));
+    -- Rule 3 for the premiums the batch's users hold: a team premium whose holders
+    -- span several batches is synced once per batch, the later times a no-op.
+    rows_changed := cardinality(emailai_migration.sync_premium_organizations(
+      ARRAY(SELECT DISTINCT u."premiumId" FROM public."User" u
+            WHERE u.id = ANY (v_ids) AND u."premiumId" IS NOT NULL), 'backfill', true));
   ELSIF p_pass = 'premium_seats' THEN
     rows_changed := emailai_migration.recompute_seats(v_ids);
   ELSE

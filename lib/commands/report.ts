@@ -43,7 +43,11 @@ export function reportMarkdown(display: string, s: Status, checks: CheckResult[]
       `| linked premiums (of premiums with users) | ${c.linkedPremiums.count} | ${c.linkedPremiums.of} | ${c.linkedPremiums.percent} |`);
   }
   const installed = s.windowTriggers.filter(t => t.state === 'enabled').length;
-  md.push('', `Window triggers installed and enabled: ${installed} of ${s.windowTriggers.length}.`, '', '## Checks', '');
+  md.push('', `Window triggers installed and enabled: ${installed} of ${s.windowTriggers.length}.`, '',
+    s.handover.handedOverAt
+      ? `Handover: done ${stamp(s.handover.handedOverAt)} UTC; the sign-up keeper is ${s.handover.signupKeeper}.`
+      : 'Handover: not yet (run `runner.ts handover` once the new app serves all traffic).',
+    '', '## Checks', '');
   if (!checks) md.push('Not run: the schema phase has not run.');
   else {
     md.push('| check | severity | result | offending rows |', '|---|---|---|---:|');
