@@ -8,7 +8,7 @@
 -- severity: error
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH handover AS (
-  SELECT max(l.completed_at) AT TIME ZONE 'UTC' AS at
+  SELECT min(l.started_at) AT TIME ZONE 'UTC' AS at
   FROM migration_log l
   WHERE l.migration_name = 'multi_tenant_handover' AND l.status = 'completed'
 )

@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS emailai_migration.app_linked_premium (
 
 -- The handover (SPEC phase 4): when it ran and whether the sign-up keeper stayed.
 CREATE TABLE IF NOT EXISTS emailai_migration.handover (
-  id                         integer PRIMARY KEY CHECK (id = 1),
+  id                         boolean PRIMARY KEY DEFAULT true CHECK (id),
   handed_over_at             timestamptz NOT NULL DEFAULT now(),
   keep_signup_organizations  boolean NOT NULL
 );

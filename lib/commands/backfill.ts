@@ -32,7 +32,7 @@ export class InterruptedError extends Error {
   exitCode = 1;
 }
 
-async function batch(sql: Sql, pass: string, after: string | null, size: number, settings: LockSettings) {
+export async function batch(sql: Sql, pass: string, after: string | null, size: number, settings: LockSettings) {
   return inShortTransaction(sql, settings, async tx => {
     const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
     return row as { last_key: string | null; rows_seen: number; rows_changed: number };
