@@ -127,3 +127,94 @@ s.test('a second backfill from scratch changes nothing', async db => {
   assert.equal(await snap(), first);
 });
 s.run();
+
+// ─── The window: premiums that change holders, users deleted (rules 3 and 6) ──────
+const w = dbSuite('rules 3 and 6 in the window: premiums from one holder to many and back, deletions', async db => {
+  await loadFixture(db.sql, { users: 200, edgeCases: false });
+  const r = await runner(db, ['up', '--skip-preflight']);
+  if (r.code !== 0) throw new Error('up failed: ' + r.stderr.slice(-4000));
+  await db.sql`insert into "Premium" (id, "updatedAt", tier, "emailAccountsAccess") values ('win_p', now(), 'BUSINESS_MONTHLY', 2)`;
+});
+
+/** The old app's sign-up: a user, their account and inbox, one transaction. */
+async function signUp(sql: Sql, id: string, premiumId: string | null, admin = false) {
+  await sql.begin(async tx => {
+    await tx`insert into "User" (id, "updatedAt", name, email, "premiumId", "premiumAdminId")
+             values (${id}, now(), ${'Window ' + id}, ${id + '@window.test'}, ${premiumId}, ${admin ? premiumId : null})`;
+    await tx`insert into "Account" (id, "updatedAt", "userId", type, provider, "providerAccountId") values (${'acc_' + id}, now(), ${id}, 'oauth', 'google', ${id})`;
+    await tx`insert into "EmailAccount" (id, "updatedAt", email, "userId", "accountId") values (${'ea_' + id}, now(), ${id + '@window.test'}, ${id}, ${'acc_' + id})`;
+  });
+}
+
+async function premiumState(sql: Sql, premiumId: string) {
+  const links = await sql`select id from "Organization" where "premiumId" = ${premiumId} order by id`;
+  const [p] = await sql`select "usedSeats", "maxSeats" from "Premium" where id = ${premiumId}`;
+  const team = await sql`select "userId", role::text as role from "OrganizationMember" where "organizationId" = ${'mig_team_' + premiumId} order by "userId"`;
+  return { links: links.map(l => l.id as string), usedSeats: p.usedSeats as number, maxSeats: p.maxSeats as number | null,
+           team: team.map(m => `${m.userId}:${m.role}`) };
+}
+
+w.test('one holder: their personal organization; a second holder: the team organization takes the link; back to one: home again', async db => {
+  await signUp(db.sql, 'win_a', 'win_p');
+  assert.equal(await premiumState(db.sql, 'win_p'), { links: ['mig_org_win_a'], usedSeats: 1, maxSeats: 2, team: [] });
+  await signUp(db.sql, 'win_b', null);
+  await db.sql`update "User" set "premiumId" = 'win_p', "updatedAt" = now() where id = 'win_b'`;
+  assert.equal(await premiumState(db.sql, 'win_p'), { links: ['mig_team_win_p'], usedSeats: 2, maxSeats: 2, team: ['win_a:OWNER', 'win_b:MEMBER'] });
+  for (const u of ['win_a', 'win_b']) assert.equal(await defaultOrganizations(db.sql, u), [`mig_org_${u}`], u);
+  const [inboxes] = await db.sql`select count(*)::int as n from "EmailAccount" where "organizationId" = 'mig_team_win_p'`;
+  assert.is(inboxes.n, 0);
+  await db.sql`update "User" set "premiumId" = null, "updatedAt" = now() where id = 'win_b'`;
+  assert.equal(await premiumState(db.sql, 'win_p'), { links: ['mig_org_win_a'], usedSeats: 1, maxSeats: 2, team: [] });
+  const [gone] = await db.sql`select count(*)::int as n from emailai_migration.team_organization where premium_id = 'win_p'`;
+  assert.is(gone.n, 0, 'the team organization and its registry row are gone');
+});
+
+w.test('a sign-up onto a premium held by one user makes the team at once; the admin who holds it becomes OWNER', async db => {
+  await signUp(db.sql, 'win_c', 'win_p', true);
+  assert.equal(await premiumState(db.sql, 'win_p'), { links: ['mig_team_win_p'], usedSeats: 2, maxSeats: 2, team: ['win_a:MEMBER', 'win_c:OWNER'] });
+  assert.equal(await defaultOrganizations(db.sql, 'win_c'), ['mig_org_win_c'], 'the same transaction made both memberships: the team one is 1 ms later');
+});
+
+w.test('a team whose OWNER is deleted gets the next holder as OWNER; the deleted user\'s personal organization goes', async db => {
+  await db.sql`update "User" set "premiumId" = 'win_p', "updatedAt" = now() where id = 'win_b'`;
+  assert.equal((await premiumState(db.sql, 'win_p')).team, ['win_a:MEMBER', 'win_b:MEMBER', 'win_c:OWNER']);
+  await db.sql`delete from "User" where id = 'win_c'`;
+  assert.equal(await premiumState(db.sql, 'win_p'), { links: ['mig_team_win_p'], usedSeats: 2, maxSeats: 2, team: ['win_a:OWNER', 'win_b:MEMBER'] });
+  const [org] = await db.sql`select count(*)::int as n from "Organization" where id = 'mig_org_win_c'`;
+  assert.is(org.n, 0, 'the deleted user\'s personal organization went with them');
+  const [reg] = await db.sql`select count(*)::int as n from emailai_migration.created_organization where user_id = 'win_c'`;
+  assert.is(reg.n, 0);
+});
+
+w.test('a team of two whose owner is deleted goes; the premium is linked home to the last holder', async db => {
+  await db.sql`delete from "User" where id = 'win_a'`;
+  assert.equal(await premiumState(db.sql, 'win_p'), { links: ['mig_org_win_b'], usedSeats: 1, maxSeats: 2, team: [] });
+});
+
+w.test('the last holder deleted: nothing linked, nothing left of the migration\'s for them', async db => {
+  await db.sql`delete from "User" where id = 'win_b'`;
+  const s = await premiumState(db.sql, 'win_p');
+  assert.equal(s.links, []);
+  const [left] = await db.sql`select count(*)::int as n from "Organization" where id like 'mig_%win_%'`;
+  assert.is(left.n, 0);
+});
+
+w.test('an existing team premium of the fixture: a holder deleted, seats follow; verify passes after all of it', async db => {
+  const [p] = await db.sql`select "premiumId" as id from "User" where "premiumId" is not null group by 1 having count(*) >= 3 order by 1 limit 1`;
+  const before = await premiumState(db.sql, p.id);
+  const [victim] = await db.sql`select m."userId" from "OrganizationMember" m where m."organizationId" = ${'mig_team_' + p.id} and m.role = 'OWNER'`;
+  // the old app's account deletion: knowledge first (ON DELETE RESTRICT), then the user
+  await db.sql.begin(async tx => {
+    await tx`delete from "Knowledge" where "emailAccountId" in (select id from "EmailAccount" where "userId" = ${victim.userId})`;
+    await tx`delete from "User" where id = ${victim.userId}`;
+  });
+  const after = await premiumState(db.sql, p.id);
+  assert.is(after.usedSeats, before.usedSeats - 1);
+  assert.is(after.team.length, before.team.length - 1);
+  assert.is(after.team.filter(t => t.endsWith(':OWNER')).length, 1);
+  const r = await runner(db, ['verify', '--json']);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.checks.filter((c: { passed: boolean; severity: string }) => !c.passed && c.severity === 'error').map((c: { name: string; rows: unknown[] }) => `${c.name} ${JSON.stringify(c.rows)}`), []);
+  assert.is(r.code, 0);
+});
+w.run();
