@@ -141,8 +141,9 @@ BEGIN
   RETURN NEXT;
 END $$;
 
--- Pass 3: organizations of the batch the migration created that still hold only what
--- it wrote (no inbox linked, no premium, no member but its OWNER membership) are
+-- Pass 3: organizations of the batch the migration created (personal, or team: rule 3)
+-- that still hold only what it wrote (no inbox linked, no premium, no member but the
+-- memberships it wrote) are
 -- deleted with that membership and their registry row. With p_force, every
 -- organization of the batch, the new app's too: its inboxes unlinked first, its
 -- premium unlinked (seats follow), its members deleted. Either way the DELETE itself
@@ -168,16 +169,20 @@ BEGIN
   -- Lock first: from here no inbox or member can be attached to these rows.
   PERFORM 1 FROM public."Organization" o WHERE o.id = ANY (v_ids) ORDER BY o.id FOR UPDATE;
 
+  -- A team organization (rule 3, emailai_migration.team_organization) is the
+  -- migration's too; its members are those team_membership records.
   SELECT array_agg(o.id) INTO v_doomed
   FROM public."Organization" o
   LEFT JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+  LEFT JOIN emailai_migration.team_organization t ON t.organization_id = o.id
   WHERE o.id = ANY (v_ids)
     AND (p_force OR (
-          c.organization_id IS NOT NULL
+          (c.organization_id IS NOT NULL OR t.organization_id IS NOT NULL)
           AND o."premiumId" IS NULL
           AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)
           AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
-                          WHERE m."organizationId" = o.id AND m.id <> c.membership_id)));
+                          WHERE m."organizationId" = o.id AND m.id IS DISTINCT FROM c.membership_id
+                            AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm WHERE tm.membership_id = m.id))));
   IF v_doomed IS NULL THEN
     rows_changed := 0;
     RETURN NEXT;
@@ -209,6 +214,13 @@ BEGIN
   ), forgotten_premium AS (
     DELETE FROM emailai_migration.linked_premium l
     USING deleted d WHERE l.organization_id = d.id
+    RETURNING 1), forgotten_team AS (
+    DELETE FROM emailai_migration.team_organization t
+    USING deleted d WHERE t.organization_id = d.id
+    RETURNING 1
+  ), forgotten_team_members AS (
+    DELETE FROM emailai_migration.team_membership tm
+    USING deleted d WHERE tm.organization_id = d.id
     RETURNING 1
   )
   SELECT count(*)::integer INTO rows_changed FROM deleted;
@@ -241,9 +253,10 @@ LANGUAGE sql STABLE AS $$
       AND (p_organization_id IS NULL OR o.id = p_organization_id)
   ), organizations AS (
     SELECT o.id,
-           c.organization_id IS NOT NULL AS ours,
+           (c.organization_id IS NOT NULL OR t.organization_id IS NOT NULL) AS ours,
            EXISTS (SELECT 1 FROM public."OrganizationMember" m
-                   WHERE m."organizationId" = o.id AND m.id IS DISTINCT FROM c.membership_id) AS has_other_members,
+                   WHERE m."organizationId" = o.id AND m.id IS DISTINCT FROM c.membership_id
+                     AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm WHERE tm.membership_id = m.id)) AS has_other_members,
            EXISTS (SELECT 1 FROM public."EmailAccount" ea
                    LEFT JOIN emailai_migration.linked_email_account l ON l.email_account_id = ea.id
                    WHERE ea."organizationId" = o.id
@@ -253,6 +266,7 @@ LANGUAGE sql STABLE AS $$
               WHERE l.organization_id = o.id AND l.premium_id = o."premiumId")) AS has_app_premium
     FROM public."Organization" o
     LEFT JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+    LEFT JOIN emailai_migration.team_organization t ON t.organization_id = o.id
     WHERE p_organization_id IS NULL OR o.id = p_organization_id
   )
   SELECT 'inboxes linked by the migration', 'unlink', count(*) FILTER (WHERE ours)
