@@ -17,7 +17,9 @@
 --                                --keep-signup-organizations`: a user committed
 --                                without any membership gets a personal organization
 --             email_account_written  a new inbox, or one whose owner changes, is
---                                linked to the owner's home organization (rule 2)
+--                                linked to the owner's home organization (rule 2);
+--                                on an owner change its resources' creator follows
+--                                (rule 4)
 --             resource_inserted  a rule/group/knowledge/category written without a
 --                                creator gets its inbox's owner (rule 4)
 -- Requires: 300.
@@ -101,7 +103,20 @@ BEGIN
     IF NEW."userId" IS NOT DISTINCT FROM OLD."userId" THEN
       RETURN NEW;
     END IF;
-    -- The owner changed. Relink only a link the migration made (or none), and
+    -- The owner changed (the old app moves an inbox to another user). Rule 4 follows
+    -- the inbox: what its old owner was creator of (what the migration set) or what
+    -- has no creator gets the new owner, so it stays private to whoever owns the
+    -- inbox, and deleting the old owner later ("createdBy" is ON DELETE SET NULL)
+    -- does not make it shared. Index probes on "emailAccountId".
+    UPDATE public."Rule" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    UPDATE public."Group" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    UPDATE public."Knowledge" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    UPDATE public."Category" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    -- Relink only a link the migration made (or none), and
     -- only when the writer did not choose an organization itself.
     IF NEW."organizationId" IS DISTINCT FROM OLD."organizationId" THEN
       RETURN NEW;

@@ -199,6 +199,23 @@ w.test('the last holder deleted: nothing linked, nothing left of the migration\'
   assert.is(left.n, 0);
 });
 
+w.test('an inbox moved to another user, then its old owner deleted: its rules stay private, to the new owner', async db => {
+  // Found by the live test: rule 4 was applied at insert only, so the rules kept the old
+  // owner as creator, and deleting that user (ON DELETE SET NULL) made them shared.
+  await signUp(db.sql, 'win_from', null);
+  await signUp(db.sql, 'win_to', null);
+  await db.sql`insert into "Rule" (id, "updatedAt", name, "emailAccountId") values ('win_rule', now(), 'private', 'ea_win_from')`;
+  await db.sql.begin(async tx => {
+    await tx`update "Account" set "userId" = 'win_to', "updatedAt" = now() where id = 'acc_win_from'`;
+    await tx`update "EmailAccount" set "userId" = 'win_to', "updatedAt" = now() where id = 'ea_win_from'`;
+  });
+  const [moved] = await db.sql`select "organizationId" from "EmailAccount" where id = 'ea_win_from'`;
+  assert.is(moved.organizationId, 'mig_org_win_to', 'the inbox follows its new owner home');
+  await db.sql`delete from "User" where id = 'win_from'`;
+  const [rule] = await db.sql`select "createdBy" from "Rule" where id = 'win_rule'`;
+  assert.is(rule.createdBy, 'win_to');
+});
+
 w.test('an existing team premium of the fixture: a holder deleted, seats follow; verify passes after all of it', async db => {
   const [p] = await db.sql`select "premiumId" as id from "User" where "premiumId" is not null group by 1 having count(*) >= 3 order by 1 limit 1`;
   const before = await premiumState(db.sql, p.id);
