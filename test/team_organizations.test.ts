@@ -4,6 +4,9 @@
 // default organization (the app's lookup: earliest membership by createdAt, no
 // tie-breaker) is their personal one, and the app's own seat recount, simulated in
 // SQL right after `up`, changes no premium's usedSeats.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import type { Sql } from 'postgres';
 import { dbSuite, runner } from './helpers.ts';
@@ -109,6 +112,21 @@ s.test('the app\'s seat recount, simulated in SQL for every linked organization,
   const after = await db.sql`select id, "usedSeats" from "Premium" order by id`;
   const changed = after.filter((a, i) => a.usedSeats !== before[i].usedSeats).map((a, i) => `${a.id}: ${before[i].usedSeats} -> ${a.usedSeats}`);
   assert.equal(changed, []);
+});
+
+s.test('status and the report show the team organizations and that the handover is still to come', async db => {
+  const st = JSON.parse((await runner(db, ['status', '--json'])).stdout);
+  const [teams] = await db.sql`select count(*)::int as n from emailai_migration.team_organization`;
+  assert.is(st.counts.teamOrganizations, teams.n);
+  assert.is(st.handover.handedOverAt, null);
+  const file = join(mkdtempSync(join(tmpdir(), 'emailai-report-')), 'report.md');
+  const r = await runner(db, ['report', '--output', file]);
+  assert.is(r.code, 0, r.stderr);
+  const md = readFileSync(file, 'utf8');
+  assert.match(md, /## Team organizations/);
+  assert.match(md, /\| edge_premium_7 \| John A's Team \(`mig_team_edge_premium_7`\) \| john@a\.edge\.test \| 7 \| 7 \| 7 \|/);
+  assert.match(md, /Handover: not yet/);
+  assert.match(md, /premium_admins_not_holding_it/);
 });
 
 s.test('verify passes: only the fixture\'s warnings', async db => {

@@ -27,6 +27,7 @@ export async function collectStatus(sql: Sql) {
         usersWithOrganization: { count: c.users_with_organization, of: c.users, percent: pct(c.users_with_organization, c.users) },
         linkedInboxes: { count: c.linked_email_accounts, of: c.email_accounts, percent: pct(c.linked_email_accounts, c.email_accounts) },
         linkedPremiums: { count: c.linked_premiums, of: c.premiums_with_users, percent: pct(c.linked_premiums, c.premiums_with_users) },
+        teamOrganizations: c.team_organizations as number,
       };
     }
     const checkpoints = (await tx`select to_regclass('emailai_migration.backfill_checkpoint') is not null as t`)[0].t
@@ -80,7 +81,8 @@ export function formatStatus(s: Status, display: string): string {
       `  members                     ${c.members.toLocaleString('en-US')}`,
       `  users with an organization  ${frac(c.usersWithOrganization)}`,
       `  linked inboxes              ${frac(c.linkedInboxes)}`,
-      `  linked premiums             ${frac(c.linkedPremiums)} of premiums with users`);
+      `  linked premiums             ${frac(c.linkedPremiums)} of premiums with users`,
+      `  team organizations          ${c.teamOrganizations.toLocaleString('en-US')} (one per premium several users hold)`);
   }
   lines.push('  backfill checkpoints:', ...(s.checkpoints.length
     ? s.checkpoints.map(p => `    ${p.finished ? '✓' : '…'} ${String(p.pass).padEnd(24)} ${String(p.rowsDone).padStart(9)} rows  last key ${p.lastKey ?? '—'}`)
