@@ -240,8 +240,10 @@ RETURNS integer LANGUAGE sql AS $$
   SELECT count(*)::integer FROM recorded
 $$;
 
--- Rule 3, usedSeats and maxSeats of p_premium_ids: usedSeats = distinct members of
--- every organization linked to the premium; maxSeats = emailAccountsAccess, never
+-- Rule 3, usedSeats and maxSeats of p_premium_ids: usedSeats = the members of the
+-- organization linked to the premium (rule 3 links exactly one; should something
+-- else have linked more, the distinct members of all of them, and the check
+-- premiums_linked_to_several_organizations names it); maxSeats = emailAccountsAccess, never
 -- below usedSeats, NULL (unlimited) when emailAccountsAccess is NULL. Premiums
 -- linked to no organization are left alone. Writes only rows that change.
 -- The premium rows are locked (in id order: no deadlock between two callers) before
