@@ -16,7 +16,7 @@ import * as log from '../log.ts';
 export const BACKFILL_ROWS_PER_SECOND = 5000;
 /** The passes of sql/310 backfill_passes() and the table each walks. */
 const PASS_TABLES: [string, string][] = [
-  ['personal_organizations', 'User'], ['email_account_links', 'EmailAccount'], ['premium_links', 'User'],
+  ['personal_organizations', 'User'], ['email_account_links', 'EmailAccount'], ['premium_links', 'Premium'],
   ['premium_seats', 'Premium'], ['rule_creators', 'Rule'], ['group_creators', 'Group'],
   ['knowledge_creators', 'Knowledge'], ['category_creators', 'Category'],
 ];
