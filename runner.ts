@@ -20,7 +20,8 @@ const COMMANDS: Record<string, string> = {
   backfill: 'phase 2: the batched, resumable data migration',
   verify: 'phase 3: every check in checks/; exit 1 if an error-level check fails',
   up: 'preflight + schema + backfill + verify, resuming after the last completed phase',
-  status: 'progress numbers, window triggers, migration_log',
+  status: 'progress numbers, window triggers, handover, migration_log',
+  handover: 'phase 4, once the new app serves all traffic: catch up, drop the window triggers (--keep-signup-organizations)',
   report: 'the Markdown report of the migration (--output FILE)',
   rollback: 'undo: --keep-orgs | --orgs | --schema, or --organization-id X; --dry-run',
   repair: 'repair --user <id|email> | repair --seats',
@@ -62,6 +63,7 @@ const OPTIONS = {
   'skip-preflight': { type: 'boolean' },
   'max-transaction-age': { type: 'string' },
   'min-days': { type: 'string' },
+  'keep-signup-organizations': { type: 'boolean' },
   // monitor / cleanup / announce (issue 8)
   'slow-ms': { type: 'string' },
   'min-rows': { type: 'string' },

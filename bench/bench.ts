@@ -186,7 +186,7 @@ async function runReference(sql: Sql): Promise<Record<string, number>> {
 /**
  * (c): the runbook's original script, as its ORM loop would run it: every user
  * loaded, then one transaction per user (slug lookup, organization, membership),
- * one per inbox (link), one per premium user (link, seat recount), then creators
+ * one per inbox (link), one per premium (rule 3: team, link, seat recount), then creators
  * one UPDATE per inbox and table. Same rules and same rows as (a): the names, slugs
  * and ids come from the same SQL functions, the registry rows are written too.
  */
@@ -231,20 +231,12 @@ async function runPerRow(sql: Sql): Promise<Record<string, number>> {
   ms.email_account_links = performance.now() - started;
 
   started = performance.now();
-  for (const user of users) {
-    if (!user.premiumId || !home.has(user.id)) continue;
-    const organizationId = home.get(user.id)!;
+  // Rule 3 per premium, one transaction each: its team organization, members, link
+  // and seat recount (the same function the backfill's batches call, one id at a time).
+  const premiums = await sql`select distinct "premiumId" as id from "User" where "premiumId" is not null order by 1`;
+  for (const premium of premiums) {
     await sql.begin(async tx => {
-      const linked = await tx`update "Organization" set "premiumId" = ${user.premiumId} where id = ${organizationId} and "premiumId" is null returning id`;
-      if (!linked.length) return;
-      await tx`insert into emailai_migration.linked_premium (organization_id, premium_id) values (${organizationId}, ${user.premiumId})`;
-      const [{ used }] = await tx`
-        select count(distinct m."userId")::int as used from "Organization" o
-        join "OrganizationMember" m on m."organizationId" = o.id where o."premiumId" = ${user.premiumId}`;
-      await tx`
-        update "Premium" set "usedSeats" = ${used},
-          "maxSeats" = case when "emailAccountsAccess" is null then null else greatest("emailAccountsAccess", ${used}::int) end
-        where id = ${user.premiumId}`;
+      await tx`select emailai_migration.sync_premium_organizations(${[premium.id]}::text[], 'backfill', true)`;
     });
   }
   ms.premium_links_and_seats = performance.now() - started;

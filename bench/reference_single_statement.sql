@@ -4,7 +4,9 @@
 --           measured against in `npm run bench`, and the data half of the "naive"
 --           live run (after bench/naive_prisma_migration.sql, in one transaction).
 --           Same rules, same rows as the backfill: it calls the same pure functions
---           of sql/300 for names, slugs and ids, writes the same registry rows, and
+--           of sql/300 for names, slugs and ids (and premium_rule for rule 3: its
+--           team slugs take 8 characters when 6 are taken, one round only), writes
+--           the same registry rows, and
 --           picks the same winner of a slug collision (the smallest user id keeps
 --           the 6-character suffix, the others get 8).
 -- Requires: the schema phase's tables and columns, sql/020 (registry), sql/300.
@@ -61,19 +63,55 @@ SELECT id, "organizationId" FROM linked
 ON CONFLICT (email_account_id) DO UPDATE SET organization_id = EXCLUDED.organization_id, linked_at = now();
 
 -- step: premium_links
-WITH home AS (
-  SELECT DISTINCT ON (m."userId") m."userId" AS user_id, m."organizationId" AS organization_id
-  FROM "OrganizationMember" m JOIN "Organization" o ON o.id = m."organizationId"
-  WHERE m.role = 'OWNER'
-  ORDER BY m."userId", o."createdAt", o.id
-), target AS (
-  SELECT DISTINCT ON (h.organization_id) h.organization_id, u."premiumId" AS premium_id
-  FROM "User" u JOIN home h ON h.user_id = u.id
-  WHERE u."premiumId" IS NOT NULL
-  ORDER BY h.organization_id, u.id
+-- Rule 3 (emailai_migration.premium_rule): a premium of one holder is linked to their
+-- home, a premium of several to a team organization made for it, with every holder a
+-- member (OWNER: the first in owner order), created after each one's memberships.
+WITH rule AS (
+  SELECT r.* FROM emailai_migration.premium_rule(ARRAY(SELECT DISTINCT "premiumId" FROM "User" WHERE "premiumId" IS NOT NULL)) r
+), owner AS (
+  SELECT r.premium_id, r.organization_id, u.name, u.email
+  FROM rule r JOIN "User" u ON u.id = r.owner_user_id
+  WHERE r.team
+), teams AS (
+  INSERT INTO "Organization" (id, "createdAt", "updatedAt", name, slug)
+  SELECT o.organization_id, now(), now(), emailai_migration.organization_base_name(o.name, o.email) || '''s Team',
+         CASE WHEN EXISTS (SELECT 1 FROM "Organization" x WHERE x.slug = emailai_migration.personal_organization_slug(o.email, o.organization_id, 6))
+              THEN emailai_migration.personal_organization_slug(o.email, o.organization_id, 8)
+              ELSE emailai_migration.personal_organization_slug(o.email, o.organization_id, 6) END
+  FROM owner o
+  ON CONFLICT DO NOTHING
+  RETURNING id
+), teams_recorded AS (
+  INSERT INTO emailai_migration.team_organization (organization_id, premium_id, created_by)
+  SELECT o.organization_id, o.premium_id, 'backfill' FROM owner o JOIN teams t ON t.id = o.organization_id
+  RETURNING organization_id
+), members AS (
+  INSERT INTO "OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+  SELECT emailai_migration.team_membership_id(r.premium_id, h.user_id),
+         greatest(now()::timestamp(3), (SELECT max(m."createdAt") FROM "OrganizationMember" m WHERE m."userId" = h.user_id) + interval '1 millisecond'),
+         now(), CASE WHEN h.n = 1 THEN 'OWNER' ELSE 'MEMBER' END::"OrganizationRole", h.user_id, r.organization_id
+  FROM rule r JOIN teams t ON t.id = r.organization_id
+  CROSS JOIN LATERAL unnest(r.holder_ids) WITH ORDINALITY AS h(user_id, n)
+  RETURNING id, "organizationId", "userId"
+), members_recorded AS (
+  INSERT INTO emailai_migration.team_membership (membership_id, organization_id, user_id)
+  SELECT id, "organizationId", "userId" FROM members
+  RETURNING 1
 ), linked AS (
+  UPDATE "Organization" o SET "premiumId" = r.premium_id
+  FROM rule r
+  WHERE o.id = r.organization_id AND o."premiumId" IS NULL AND NOT r.team
+  RETURNING o.id, o."premiumId"
+)
+INSERT INTO emailai_migration.linked_premium (organization_id, premium_id)
+SELECT id, "premiumId" FROM linked
+ON CONFLICT (organization_id) DO UPDATE SET premium_id = EXCLUDED.premium_id, linked_at = now();
+
+-- The team organizations the statement above inserted are linked by a second
+-- statement of the same step (a statement does not see the rows its own CTEs insert).
+WITH linked AS (
   UPDATE "Organization" o SET "premiumId" = t.premium_id
-  FROM target t
+  FROM emailai_migration.team_organization t
   WHERE o.id = t.organization_id AND o."premiumId" IS NULL
   RETURNING o.id, o."premiumId"
 )

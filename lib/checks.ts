@@ -11,6 +11,8 @@ export interface CheckFile {
   path: string;
   severity: 'error' | 'warn';
   what: string;
+  /** `-- app-behaviour:` of the header: the new app's normal behaviour these rows come from. */
+  appBehaviour?: string;
   select: string;
 }
 
@@ -18,6 +20,7 @@ export interface CheckResult {
   name: string;
   severity: 'error' | 'warn';
   what: string;
+  appBehaviour?: string;
   count: number;
   rows: Record<string, unknown>[];
   ms: number;
@@ -31,13 +34,14 @@ export function readCheck(path: string): CheckFile {
   const severity = text.match(/^--\s*severity:\s*(error|warn)\s*$/mi)?.[1]?.toLowerCase();
   if (severity !== 'error' && severity !== 'warn') throw new Error(`${path}: no "-- severity: error|warn" line in its header`);
   const what = text.match(/^--\s*Check:\s*(.*)$/mi)?.[1]?.trim() ?? basename(path, '.sql');
+  const appBehaviour = text.match(/^--\s*app-behaviour:\s*(.*)$/mi)?.[1]?.trim();
   const body = text.replace(/^\s*--.*$/gm, '').trim().replace(/;\s*$/, '');
   if (body.includes(';')) {
     // A semicolon inside a string literal is allowed; a second statement is not.
     const outside = body.replace(/'(?:[^']|'')*'/g, "''");
     if (outside.includes(';')) throw new Error(`${path}: a check holds exactly one SELECT`);
   }
-  return { name: basename(path, '.sql'), path, severity, what, select: body };
+  return { name: basename(path, '.sql'), path, severity, what, ...(appBehaviour ? { appBehaviour } : {}), select: body };
 }
 
 export function listChecks(dir = CHECKS_DIR): CheckFile[] {
@@ -46,7 +50,8 @@ export function listChecks(dir = CHECKS_DIR): CheckFile[] {
 
 export async function runCheck(sql: Sql, check: CheckFile, sample = 10): Promise<CheckResult> {
   const started = performance.now();
-  const base = { name: check.name, severity: check.severity, what: check.what };
+  const base = { name: check.name, severity: check.severity, what: check.what,
+                 ...(check.appBehaviour ? { appBehaviour: check.appBehaviour } : {}) };
   let rows;
   try {
     rows = await sql.unsafe(

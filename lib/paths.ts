@@ -9,3 +9,5 @@ export const CHECKS_DIR = join(PACKAGE_DIR, 'checks');
 export const MIGRATIONS_DIR = join(PACKAGE_DIR, 'migrations');
 /** The runner's own read-only queries (plan, status, preflight, monitor, …). */
 export const QUERIES_DIR = join(PACKAGE_DIR, 'lib', 'sql');
+/** The handover's own SQL (phase 4): the sign-up keeper trigger. */
+export const HANDOVER_DIR = join(PACKAGE_DIR, 'handover');

@@ -15,7 +15,16 @@ export function backoffMs(attempt: number): number {
   return Math.round(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2));
 }
 
-export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn: (tx: Sql) => Promise<T>): Promise<T> {
+/**
+ * A foreign-key violation (23503) a batch meets when a row it reads is deleted under it
+ * (a user deleted by the app between the batch's read and its insert of a membership):
+ * retried like a lock timeout, by the callers that pass it (the backfill), since the
+ * next try no longer sees the row. SPEC rule 6: an ordinary delete never fails a batch.
+ */
+export const DELETED_UNDER_BATCH = ['23503'];
+
+export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn: (tx: Sql) => Promise<T>,
+                                            opts: { retryOn?: string[] } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sql.begin(async tx => {
@@ -25,7 +34,7 @@ export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn
       }) as T;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code) && attempt <= settings.lockRetries) {
+      if (code && (RETRYABLE.has(code) || opts.retryOn?.includes(code)) && attempt <= settings.lockRetries) {
         await sleep(backoffMs(attempt));
         continue;
       }

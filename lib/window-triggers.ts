@@ -4,35 +4,49 @@
 // installs them (the gate of migrations/0004) and whenever preflight runs after it,
 // each role that may write those tables is proved able to fire each trigger:
 //   - where the migrator may SET ROLE to it: by doing the old app's writes as that
-//     role (emailai_migration.window_trigger_probe, sql/329) in a transaction that
+//     role (emailai_migration.window_trigger_probe, sql/319) in a transaction that
 //     also installs the triggers not yet there and is then rolled back;
 //   - where it may not: from the catalog: a trigger whose function is not SECURITY
 //     DEFINER with a pinned search_path runs with the writer's rights, which reach
 //     nothing of the package.
-// The list of window triggers is read from the `-- trigger:` headers of sql/.
-import { readdirSync } from 'node:fs';
+//
+// The window triggers, in one place: the file that installs each (sql/), the file that
+// drops it (rollback/), and the sign-up keeper of `handover --keep-signup-organizations`.
+// migrations/0004 installs and undoes them from this list, `status` and the report show
+// it, `handover` drops them, and the proof below installs them in its rolled-back transaction.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { RefusedError } from './errors.ts';
 import type { MigrationContext } from './migration.ts';
 import { QUERIES_DIR, SQL_DIR } from './paths.ts';
 import { inShortTransaction } from './short-transaction.ts';
-import { readStep, type LockSettings, type StepFile } from './steps.ts';
+import { readStep, type LockSettings } from './steps.ts';
 
 export interface WindowTrigger {
-  name: string;
   table: string;
-  step: StepFile;
+  trigger: string;
+  install: string;
+  drop: string;
 }
 
-/** Every trigger the schema phase installs, from the `-- trigger: name on "Table"` headers of sql/. */
-export function windowTriggers(): WindowTrigger[] {
-  return readdirSync(SQL_DIR).filter(f => f.endsWith('.sql')).sort().flatMap(file => {
-    const step = readStep(join(SQL_DIR, file));
-    const m = step.text.match(/^--\s*trigger:\s*(\S+)\s+on\s+"([^"]+)"/m);
-    return m ? [{ name: m[1], table: m[2], step }] : [];
-  });
-}
+export const WINDOW_TRIGGERS: WindowTrigger[] = [
+  { table: 'User', trigger: 'emailai_migration_user_inserted', install: '321_window_trigger_user_inserted.sql', drop: '321_window_trigger_user_inserted.sql' },
+  { table: 'User', trigger: 'emailai_migration_user_premium_changed', install: '322_window_trigger_user_premium_changed.sql', drop: '322_window_trigger_user_premium_changed.sql' },
+  { table: 'EmailAccount', trigger: 'emailai_migration_email_account_written', install: '323_window_trigger_email_account_written.sql', drop: '323_window_trigger_email_account_written.sql' },
+  { table: 'Rule', trigger: 'emailai_migration_rule_inserted', install: '324_window_trigger_rule_inserted.sql', drop: '324_window_trigger_rule_inserted.sql' },
+  { table: 'Group', trigger: 'emailai_migration_group_inserted', install: '325_window_trigger_group_inserted.sql', drop: '325_window_trigger_group_inserted.sql' },
+  { table: 'Knowledge', trigger: 'emailai_migration_knowledge_inserted', install: '326_window_trigger_knowledge_inserted.sql', drop: '326_window_trigger_knowledge_inserted.sql' },
+  { table: 'Category', trigger: 'emailai_migration_category_inserted', install: '327_window_trigger_category_inserted.sql', drop: '327_window_trigger_category_inserted.sql' },
+  { table: 'User', trigger: 'emailai_migration_user_deleted', install: '328_window_trigger_user_deleted.sql', drop: '328_window_trigger_user_deleted.sql' },
+];
+
+/**
+ * The opt-in sign-up keeper of `handover --keep-signup-organizations` (handover/410):
+ * not a window trigger; it stays until cleanup, which drops it with the others.
+ */
+export const SIGNUP_KEEPER: WindowTrigger = {
+  table: 'User', trigger: 'emailai_migration_signup_keeper', install: '410_signup_keeper_trigger.sql', drop: '329_signup_keeper_trigger.sql',
+};
 
 export interface RoleProof {
   role: string;
@@ -68,7 +82,13 @@ export async function proveWindowTriggers(sql: Sql, settings: LockSettings, appR
   const writers = (await sql.file(join(QUERIES_DIR, 'window_trigger_writers.sql'), [appRoles])) as unknown as Writer[];
   const roles: RoleProof[] = appRoles.filter(r => !writers.some(w => w.role_name === r))
     .map(r => ({ role: r, status: 'fail', detail: `--app-role ${r}: no such role` }));
-  const [{ present }] = await sql`select to_regprocedure('emailai_migration.window_trigger_probe(text)') is not null as present`;
+  const [{ present, handedOver }] = await sql`
+    select to_regprocedure('emailai_migration.window_trigger_probe(text)') is not null as present,
+           to_regclass('emailai_migration.handover') is not null as "handedOver"`;
+  if (handedOver && (await sql`select 1 from emailai_migration.handover`).length) {
+    for (const w of writers) roles.push({ role: w.role_name, status: 'ok', detail: 'writes the app\'s tables; the handover removed the window triggers, so there is nothing of the package for it to fire' });
+    return { probed: false, roles };
+  }
   if (!present) {
     for (const w of writers) roles.push({ role: w.role_name, status: 'ok', detail: 'writes the app\'s tables; the schema phase proves it can fire the window triggers before it installs them' });
     return { probed: false, roles };
@@ -106,7 +126,7 @@ async function withTriggersInstalled<T>(sql: Sql, settings: LockSettings, fn: (t
   let result: T | undefined;
   try {
     await inShortTransaction(sql, settings, async tx => {
-      for (const t of windowTriggers()) await tx.unsafe(t.step.text);
+      for (const t of WINDOW_TRIGGERS) await tx.unsafe(readStep(join(SQL_DIR, t.install)).text);
       result = await fn(tx);
       throw ROLLBACK;
     });

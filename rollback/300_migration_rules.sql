@@ -7,6 +7,10 @@
 -- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DROP FUNCTION IF EXISTS emailai_migration.link_premiums(text[]);
+DROP FUNCTION IF EXISTS emailai_migration.sync_premium_organizations(text[], text, boolean);
+DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[]);
+DROP FUNCTION IF EXISTS emailai_migration.team_membership_id(text, text);
+DROP FUNCTION IF EXISTS emailai_migration.team_organization_id(text);
 DROP FUNCTION IF EXISTS emailai_migration.recompute_seats(text[]);
 DROP FUNCTION IF EXISTS emailai_migration.link_email_accounts(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.create_personal_organizations(text[], text);
@@ -17,3 +21,4 @@ DROP FUNCTION IF EXISTS emailai_migration.personal_organization_id(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_owner(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_slug(text, text, integer);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_name(text, text);
+DROP FUNCTION IF EXISTS emailai_migration.organization_base_name(text, text);

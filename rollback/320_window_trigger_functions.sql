@@ -1,12 +1,14 @@
 -- 320_window_trigger_functions.sql (undo)
 -- What:     drops the window triggers' functions of sql/320; runs after the triggers
---           (rollback/321-327) are gone.
+--           (rollback/321-329) are gone.
 -- Locks:    none on tables.
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes
 -- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
 -- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
+DROP FUNCTION IF EXISTS emailai_migration.signup_keeper();
+DROP FUNCTION IF EXISTS emailai_migration.user_deleted();
 DROP FUNCTION IF EXISTS emailai_migration.resource_inserted();
 DROP FUNCTION IF EXISTS emailai_migration.email_account_written();
 DROP FUNCTION IF EXISTS emailai_migration.user_premium_changed();

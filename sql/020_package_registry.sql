@@ -1,7 +1,9 @@
 -- 020_package_registry.sql
 -- What:     the package's own schema, emailai_migration: the registry of what the
---           migration created or changed (so rollback touches only that) and the
---           backfill's checkpoints. Nothing here is read by the application.
+--           migration created or changed (so rollback touches only that: personal
+--           organizations, team organizations and their memberships, inbox and
+--           premium links), premiums the new app linked itself, the handover, and
+--           the backfill's checkpoints. Nothing here is read by the application.
 --           "What the migration wrote" (issue 16): an AFTER INSERT statement trigger
 --           on created_organization copies, from the rows the same statement (or
 --           transaction) just created, the organization's columns into
@@ -68,6 +70,43 @@ CREATE TABLE IF NOT EXISTS emailai_migration.linked_premium (
 );
 CREATE INDEX IF NOT EXISTS linked_premium_premium_id_idx
   ON emailai_migration.linked_premium (premium_id);
+
+-- Team organizations (SPEC rule 3): the one organization of a premium several users
+-- hold, created by the migration (id team_organization_id(premium)). Kept apart from
+-- created_organization on purpose: that table is "the personal organization of
+-- user_id", which repair and the triggers read one row per user.
+CREATE TABLE IF NOT EXISTS emailai_migration.team_organization (
+  organization_id text PRIMARY KEY,
+  premium_id      text NOT NULL UNIQUE,
+  created_by      text NOT NULL CHECK (created_by IN ('backfill', 'trigger', 'repair')),
+  created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- The memberships the migration wrote into team organizations (OWNER and MEMBERs):
+-- the ones it may remove again when a holder leaves the premium, and rollback's
+-- "only what the migration wrote".
+CREATE TABLE IF NOT EXISTS emailai_migration.team_membership (
+  membership_id   text PRIMARY KEY,
+  organization_id text NOT NULL,
+  user_id         text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS team_membership_organization_id_idx
+  ON emailai_migration.team_membership (organization_id);
+
+-- Premiums found linked by the new app (an organization the registry does not know):
+-- rule 3 leaves them alone, and the window triggers read this instead of scanning
+-- "Organization" (its "premiumId" has no index).
+CREATE TABLE IF NOT EXISTS emailai_migration.app_linked_premium (
+  premium_id text PRIMARY KEY,
+  found_at   timestamptz NOT NULL DEFAULT now()
+);
+
+-- The handover (SPEC phase 4): when it ran and whether the sign-up keeper stayed.
+CREATE TABLE IF NOT EXISTS emailai_migration.handover (
+  id                         boolean PRIMARY KEY DEFAULT true CHECK (id),
+  handed_over_at             timestamptz NOT NULL DEFAULT now(),
+  keep_signup_organizations  boolean NOT NULL
+);
 
 -- Keyset checkpoints of the backfill passes (an optimisation: every pass is
 -- guarded, so a lost checkpoint costs time, never correctness).
@@ -188,5 +227,9 @@ BEGIN
   LEFT JOIN emailai_migration.created_membership cm ON cm.membership_id = m.id
   WHERE (p_ids IS NULL OR m."organizationId" = ANY (p_ids))
     AND (cm.membership_id IS NULL
-         OR (cm.organization_id, cm.user_id, cm.role) IS DISTINCT FROM (m."organizationId", m."userId", m.role::text));
+         OR (cm.organization_id, cm.user_id, cm.role) IS DISTINCT FROM (m."organizationId", m."userId", m.role::text))
+    -- A team's memberships (rule 3) are the migration's as long as they join the same
+    -- user to the same team; their role is the migration's to change (a new OWNER).
+    AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm
+                    WHERE tm.membership_id = m.id AND tm.organization_id = m."organizationId" AND tm.user_id = m."userId");
 END $$;

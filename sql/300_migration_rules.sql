@@ -1,5 +1,5 @@
 -- 300_migration_rules.sql
--- What:     the data rules of the migration (SPEC "Data rules" 1-4), as functions in
+-- What:     the data rules of the migration (SPEC "Data rules" 1-4 and 6), as functions in
 --           the package's schema. One definition, used by the backfill's batches
 --           (sql/310), by the window triggers (sql/320-325) and by `runner.ts repair`.
 --             personal_organization_name/slug/id   rule 1, pure functions
@@ -10,11 +10,19 @@
 --             home_organization(user)              the same, as a scalar
 --             create_personal_organizations(users) rule 1, set-based
 --             link_email_accounts(after, last)     rule 2, set-based, a key range
---             link_premiums(users)                 rule 3, set-based
+--             team_organization_id/team_membership_id  rule 3, pure functions
+--             premium_rule(premiums)               rule 3: THE organization of a premium
+--                                                  (holders, owner, team or home); read
+--                                                  by all below, plan and the report
+--             sync_premium_organizations(premiums) rules 3 and 6, set-based: team
+--                                                  organizations, their members, the
+--                                                  one link, seats
+--             link_premiums(users)                 the same, for the premiums of users
 --             recompute_seats(premiums)            rule 3, usedSeats/maxSeats
 --           Rule 4 (createdBy = the inbox's owner) is a one-line join, written where
 --           it is used (sql/310 and the BEFORE INSERT triggers of sql/320 and 324-327).
--- Requires: 020 (registry), the tables and columns of steps 110-114 and 210-213.
+-- Requires: 020 (registry), the tables and columns of steps 110-114 and 210-213,
+--           311 (the index on "User"."premiumId" that premium_rule probes).
 -- Locks:    none (CREATE OR REPLACE FUNCTION).
 -- Re-run:   safe (CREATE OR REPLACE).
 -- Undo:     rollback/300_migration_rules.sql
@@ -25,13 +33,19 @@
 
 -- Rule 1, name: the user's name with control characters turned to spaces, runs of
 -- white space folded, trimmed; the email's local part when that leaves nothing.
-CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_name(user_name text, email text)
+-- organization_base_name is that text; a personal organization adds "'s Organization",
+-- a team organization (rule 3) "'s Team".
+CREATE OR REPLACE FUNCTION emailai_migration.organization_base_name(user_name text, email text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(
            nullif(btrim(regexp_replace(regexp_replace(coalesce(user_name, ''),
                   '[[:cntrl:]]', ' ', 'g'), '\s+', ' ', 'g')), ''),
            regexp_replace(email, '@[^@]*$', ''))
-         || '''s Organization'
+$$;
+
+CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_name(user_name text, email text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT emailai_migration.organization_base_name(user_name, email) || '''s Organization'
 $$;
 
 -- Rule 1, slug: local part lower-cased, runs outside [a-z0-9] -> '-', cut to 40,
@@ -65,6 +79,20 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT 'mig_mem_' || user_id
 $$;
 
+-- Rule 3: the team organization of a premium several users hold, and its memberships.
+-- Deterministic like the personal ones: a trigger racing a batch computes the same
+-- rows. The slug is rule 1's from the owner's email, its suffix taken from the team
+-- organization's id (not the owner's), lengthened on a collision like rule 1's.
+CREATE OR REPLACE FUNCTION emailai_migration.team_organization_id(premium_id text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 'mig_team_' || premium_id
+$$;
+
+CREATE OR REPLACE FUNCTION emailai_migration.team_membership_id(premium_id text, user_id text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 'mig_tmem_' || md5(premium_id || '/' || user_id)
+$$;
+
 -- Rule 2: the organization a user's inboxes belong in: the earliest organization
 -- the user OWNS (their personal one, or the earliest they already owned). Never
 -- one they are only a member of: every member can open an organization's inboxes.
@@ -76,6 +104,9 @@ $$;
 -- membership probe answers alone. Only a user who owns several pays a second probe
 -- per organization, into "Organization", to order them by "createdAt" (the inner
 -- SELECT runs only then). No row when the user owns none.
+-- A team organization (rule 3) is never the home while its owner owns another: its
+-- members must not see the owner's inboxes. Ordered last, not by "createdAt": a
+-- holder promoted to OWNER of a team (rule 6) may have signed up after it was made.
 CREATE OR REPLACE FUNCTION emailai_migration.home_organization_of(p_user_id text)
 RETURNS TABLE (organization_id text) LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN count(*) = 1 THEN min(m."organizationId")
@@ -83,7 +114,9 @@ RETURNS TABLE (organization_id text) LANGUAGE sql STABLE AS $$
                     FROM public."OrganizationMember" owned
                     JOIN public."Organization" o ON o.id = owned."organizationId"
                     WHERE owned."userId" = p_user_id AND owned.role = 'OWNER'
-                    ORDER BY o."createdAt", o.id
+                    ORDER BY (SELECT 1 FROM emailai_migration.team_organization t
+                              WHERE t.organization_id = owned."organizationId") IS NOT NULL,
+                             o."createdAt", o.id
                     LIMIT 1) END
   FROM public."OrganizationMember" m
   WHERE m."userId" = p_user_id AND m.role = 'OWNER'
@@ -207,8 +240,10 @@ RETURNS integer LANGUAGE sql AS $$
   SELECT count(*)::integer FROM recorded
 $$;
 
--- Rule 3, usedSeats and maxSeats of p_premium_ids: usedSeats = distinct members of
--- every organization linked to the premium; maxSeats = emailAccountsAccess, never
+-- Rule 3, usedSeats and maxSeats of p_premium_ids: usedSeats = the members of the
+-- organization linked to the premium (rule 3 links exactly one; should something
+-- else have linked more, the distinct members of all of them, and the check
+-- premiums_linked_to_several_organizations names it); maxSeats = emailAccountsAccess, never
 -- below usedSeats, NULL (unlimited) when emailAccountsAccess is NULL. Premiums
 -- linked to no organization are left alone. Writes only rows that change.
 -- The premium rows are locked (in id order: no deadlock between two callers) before
@@ -251,23 +286,225 @@ BEGIN
   RETURN v_changed;
 END $$;
 
--- Rule 3, links: each user of p_user_ids holding a premium has it linked to their
--- home organization ("Organization"."premiumId"), unless that organization already
--- has one. Returns the premiums linked (the caller recomputes their seats: the
--- backfill once at the end, a trigger at once).
-CREATE OR REPLACE FUNCTION emailai_migration.link_premiums(p_user_ids text[])
-RETURNS text[] LANGUAGE sql AS $$
+-- Rule 3, THE organization of a premium: one row per premium of p_premium_ids that at
+-- least one user holds ("User"."premiumId"; a premium nobody holds has no row and is
+-- left unlinked). holder_ids are its holders in owner order: the holders who are also
+-- its admin ("premiumAdminId"), earliest first, then the others, earliest first; the
+-- first is the owner. One holder: the organization is that holder's home (rule 2; NULL
+-- while they own none). Several: the premium's team organization. Every caller reads
+-- this one definition: the backfill, the window triggers, repair, plan, the report.
+-- "User"."premiumId" is probed through the package's index (sql/311), per premium.
+CREATE OR REPLACE FUNCTION emailai_migration.premium_rule(p_premium_ids text[])
+RETURNS TABLE (premium_id text, holders integer, owner_user_id text, owner_is_admin boolean,
+               holder_ids text[], team boolean, organization_id text)
+LANGUAGE sql STABLE AS $$
+  SELECT h.premium_id, h.holders, h.holder_ids[1], h.owner_is_admin, h.holder_ids, h.holders > 1,
+         CASE WHEN h.holders > 1 THEN emailai_migration.team_organization_id(h.premium_id)
+              ELSE (SELECT home.organization_id FROM emailai_migration.home_organization_of(h.holder_ids[1]) home) END
+  FROM (SELECT u."premiumId" AS premium_id, count(*)::integer AS holders,
+               array_agg(u.id ORDER BY (u."premiumAdminId" IS NOT DISTINCT FROM u."premiumId") DESC,
+                                       u."createdAt", u.id) AS holder_ids,
+               bool_or(u."premiumAdminId" IS NOT DISTINCT FROM u."premiumId") AS owner_is_admin
+        FROM public."User" u
+        WHERE u."premiumId" = ANY (p_premium_ids)
+        GROUP BY u."premiumId") h
+$$;
+
+-- Rules 3 and 6, set-based, for the premiums p_premium_ids (NULLs ignored): afterwards
+-- each one that is not the new app's is linked to exactly the organization of
+-- premium_rule, its team organization exists with exactly its holders (the migration's
+-- memberships) when it has several, and its seats are recomputed. Returns the
+-- premiums newly linked. Run by the backfill (pass premium_links), by every window
+-- trigger that changes a premium's holders, and by repair. Idempotent.
+--   0. The premium rows are locked, in id order (two callers never deadlock on them,
+--      and the second one counts the holders with what the first committed).
+--      With p_find_app_links (the backfill and repair; never a trigger: "Organization"
+--      ."premiumId" has no index) a premium some organization links without the
+--      registry knowing is recorded in app_linked_premium; those are left alone.
+--   1. Every holder owns an organization first (their personal one, rule 1): it is
+--      their home and their default organization, never the team.
+--   2. A premium with several holders gets its team organization (name: the owner's
+--      rule-1 name + "'s Team"; slug: rule 1's, a taken one lengthens the suffix).
+--   3. Team memberships: a holder without one becomes MEMBER; a migration membership
+--      of someone who no longer holds the premium (left it, or was deleted) goes; a
+--      team without an OWNER gets the first holder in owner order (rule 6: the next
+--      holder). A membership is written with "createdAt" 1 ms after the user's latest
+--      membership: the app's default organization (earliest membership, no
+--      tie-breaker) stays the personal one. A holder whose "User" row another
+--      transaction is deleting (locked FOR UPDATE) is skipped, not waited for: that
+--      transaction's own trigger calls this again once it holds the premium lock.
+--   4. A team organization its premium no longer needs (one holder or none) is
+--      deleted with the memberships the migration wrote, when nothing else is in it
+--      (no inbox, no member the new app added).
+--   5. The links: the migration's links to any other organization go, then the
+--      organization of the rule gets the premium when it has none.
+--   6. recompute_seats: usedSeats = the members of that one organization.
+CREATE OR REPLACE FUNCTION emailai_migration.sync_premium_organizations(p_premium_ids text[], p_origin text, p_find_app_links boolean)
+RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+  v_ids text[];
+  v_holders text[];
+  v_linked text[];
+  v_doomed text[];
+  v_suffix_length integer := 6;
+  v_pending integer;
+  v_step integer;
+BEGIN
+  SELECT array_agg(DISTINCT x ORDER BY x) INTO v_ids FROM unnest(p_premium_ids) x WHERE x IS NOT NULL;
+  IF v_ids IS NULL THEN
+    RETURN '{}';
+  END IF;
+  -- 0.
+  PERFORM 1 FROM public."Premium" p WHERE p.id = ANY (v_ids) ORDER BY p.id FOR NO KEY UPDATE;
+  IF p_find_app_links THEN
+    INSERT INTO emailai_migration.app_linked_premium (premium_id)
+    SELECT DISTINCT o."premiumId"
+    FROM unnest(v_ids) AS wanted(premium_id)
+    JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
+    WHERE NOT EXISTS (SELECT 1 FROM emailai_migration.linked_premium l
+                      WHERE l.organization_id = o.id AND l.premium_id = o."premiumId")
+    ON CONFLICT DO NOTHING;
+  END IF;
+  SELECT array_agg(x ORDER BY x) INTO v_ids FROM unnest(v_ids) x
+  WHERE NOT EXISTS (SELECT 1 FROM emailai_migration.app_linked_premium a WHERE a.premium_id = x);
+  IF v_ids IS NULL THEN
+    RETURN '{}';
+  END IF;
+
+  -- 1.
+  SELECT array_agg(u.id ORDER BY u.id) INTO v_holders FROM public."User" u WHERE u."premiumId" = ANY (v_ids);
+  IF v_holders IS NOT NULL THEN
+    PERFORM emailai_migration.create_personal_organizations(v_holders, p_origin);
+  END IF;
+
+  -- 2.
+  LOOP
+    WITH wanted AS (
+      SELECT r.premium_id, r.organization_id, u.name, u.email
+      FROM emailai_migration.premium_rule(v_ids) r
+      JOIN public."User" u ON u.id = r.owner_user_id
+      WHERE r.team
+        AND (SELECT 1 FROM public."Organization" o WHERE o.id = r.organization_id) IS NULL
+    ), free AS (
+      SELECT DISTINCT ON (s.slug) s.*
+      FROM (SELECT w.*, emailai_migration.personal_organization_slug(w.email, w.organization_id, v_suffix_length) AS slug
+            FROM wanted w) s
+      WHERE (SELECT 1 FROM public."Organization" o WHERE o.slug = s.slug LIMIT 1) IS NULL
+      ORDER BY s.slug, s.premium_id
+    ), created AS (
+      INSERT INTO public."Organization" (id, "createdAt", "updatedAt", name, slug)
+      SELECT f.organization_id, now(), now(), emailai_migration.organization_base_name(f.name, f.email) || '''s Team', f.slug
+      FROM free f
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), recorded AS (
+      INSERT INTO emailai_migration.team_organization (organization_id, premium_id, created_by)
+      SELECT f.organization_id, f.premium_id, p_origin FROM free f JOIN created c ON c.id = f.organization_id
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM wanted), (SELECT count(*) FROM recorded) INTO v_pending, v_step;
+    EXIT WHEN v_step = v_pending OR v_suffix_length >= 32;
+    v_suffix_length := v_suffix_length + 2;
+  END LOOP;
+
+  -- 3. Leavers first (the user row gone, or holding another premium or none).
+  WITH gone AS (
+    SELECT tm.membership_id
+    FROM emailai_migration.team_organization t
+    JOIN emailai_migration.team_membership tm ON tm.organization_id = t.organization_id
+    WHERE t.premium_id = ANY (v_ids)
+      AND NOT EXISTS (SELECT 1 FROM public."User" u WHERE u.id = tm.user_id AND u."premiumId" = t.premium_id)
+  ), deleted AS (
+    DELETE FROM public."OrganizationMember" m USING gone g WHERE m.id = g.membership_id
+    RETURNING m.id
+  )
+  DELETE FROM emailai_migration.team_membership tm USING gone g WHERE tm.membership_id = g.membership_id;
+
+  WITH wanted AS (
+    SELECT r.premium_id, r.organization_id, h.user_id
+    FROM emailai_migration.premium_rule(v_ids) r
+    CROSS JOIN LATERAL unnest(r.holder_ids) AS h(user_id)
+    WHERE r.team
+      AND EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = r.organization_id)
+      AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
+                      WHERE m."userId" = h.user_id AND m."organizationId" = r.organization_id)
+      AND EXISTS (SELECT 1 FROM (SELECT 1 FROM public."User" u WHERE u.id = h.user_id
+                                 FOR KEY SHARE SKIP LOCKED) lockable)
+  ), inserted AS (
+    INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
+    SELECT emailai_migration.team_membership_id(w.premium_id, w.user_id),
+           greatest(now()::timestamp(3),
+                    (SELECT max(m."createdAt") FROM public."OrganizationMember" m WHERE m."userId" = w.user_id)
+                      + interval '1 millisecond'),
+           now(), 'MEMBER', w.user_id, w.organization_id
+    FROM wanted w
+    ORDER BY w.user_id
+    ON CONFLICT DO NOTHING
+    RETURNING id, "organizationId", "userId"
+  )
+  INSERT INTO emailai_migration.team_membership (membership_id, organization_id, user_id)
+  SELECT id, "organizationId", "userId" FROM inserted
+  ON CONFLICT DO NOTHING;
+
+  UPDATE public."OrganizationMember" m SET role = 'OWNER', "updatedAt" = now()
+  FROM (SELECT r.organization_id,
+               (SELECT h.user_id FROM unnest(r.holder_ids) WITH ORDINALITY AS h(user_id, n)
+                WHERE EXISTS (SELECT 1 FROM public."OrganizationMember" hm
+                              WHERE hm."userId" = h.user_id AND hm."organizationId" = r.organization_id)
+                ORDER BY h.n LIMIT 1) AS owner_user_id
+        FROM emailai_migration.premium_rule(v_ids) r
+        WHERE r.team
+          AND EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = r.organization_id)
+          AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" o
+                          WHERE o."organizationId" = r.organization_id AND o.role = 'OWNER')) next
+  WHERE m."organizationId" = next.organization_id AND m."userId" = next.owner_user_id;
+
+  -- 4. Locked first: from here no inbox or member can be attached to them.
+  SELECT array_agg(t.organization_id ORDER BY t.organization_id) INTO v_doomed
+  FROM emailai_migration.team_organization t
+  WHERE t.premium_id = ANY (v_ids)
+    AND NOT EXISTS (SELECT 1 FROM emailai_migration.premium_rule(v_ids) r WHERE r.premium_id = t.premium_id AND r.team);
+  IF v_doomed IS NOT NULL THEN
+    PERFORM 1 FROM public."Organization" o WHERE o.id = ANY (v_doomed) ORDER BY o.id FOR UPDATE;
+    SELECT array_agg(o.id) INTO v_doomed
+    FROM public."Organization" o
+    WHERE o.id = ANY (v_doomed)
+      AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)
+      AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
+                      WHERE m."organizationId" = o.id
+                        AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm WHERE tm.membership_id = m.id));
+  END IF;
+  IF v_doomed IS NOT NULL THEN
+    DELETE FROM public."OrganizationMember" m WHERE m."organizationId" = ANY (v_doomed);
+    DELETE FROM public."Organization" o WHERE o.id = ANY (v_doomed);
+    DELETE FROM emailai_migration.team_membership tm WHERE tm.organization_id = ANY (v_doomed);
+    DELETE FROM emailai_migration.team_organization t WHERE t.organization_id = ANY (v_doomed);
+    DELETE FROM emailai_migration.linked_premium l WHERE l.organization_id = ANY (v_doomed);
+  END IF;
+
+  -- 5.
   WITH target AS (
-    SELECT DISTINCT ON (h.organization_id) h.organization_id, u."premiumId" AS premium_id
-    FROM public."User" u
-    CROSS JOIN LATERAL emailai_migration.home_organization_of(u.id) h
-    WHERE u.id = ANY (p_user_ids) AND u."premiumId" IS NOT NULL
-    ORDER BY h.organization_id, u.id
-  ), linked AS (
-    UPDATE public."Organization" o
-    SET "premiumId" = t.premium_id
-    FROM target t
-    WHERE o.id = t.organization_id AND o."premiumId" IS NULL
+    SELECT wanted.premium_id, r.organization_id
+    FROM unnest(v_ids) AS wanted(premium_id)
+    LEFT JOIN emailai_migration.premium_rule(v_ids) r ON r.premium_id = wanted.premium_id
+  ), stale AS (
+    SELECT l.organization_id, l.premium_id
+    FROM emailai_migration.linked_premium l
+    JOIN target t ON t.premium_id = l.premium_id
+    WHERE l.organization_id IS DISTINCT FROM t.organization_id
+  ), unlinked AS (
+    UPDATE public."Organization" o SET "premiumId" = NULL
+    FROM stale s
+    WHERE o.id = s.organization_id AND o."premiumId" = s.premium_id
+    RETURNING o.id
+  )
+  DELETE FROM emailai_migration.linked_premium l USING stale s WHERE l.organization_id = s.organization_id;
+
+  WITH linked AS (
+    UPDATE public."Organization" o SET "premiumId" = r.premium_id
+    FROM emailai_migration.premium_rule(v_ids) r
+    WHERE o.id = r.organization_id AND o."premiumId" IS NULL
     RETURNING o.id, o."premiumId"
   ), recorded AS (
     INSERT INTO emailai_migration.linked_premium (organization_id, premium_id)
@@ -276,5 +513,19 @@ RETURNS text[] LANGUAGE sql AS $$
       SET premium_id = EXCLUDED.premium_id, linked_at = now()
     RETURNING premium_id
   )
-  SELECT coalesce(array_agg(DISTINCT premium_id), '{}') FROM recorded
+  SELECT coalesce(array_agg(DISTINCT premium_id), '{}') INTO v_linked FROM recorded;
+
+  -- 6.
+  PERFORM emailai_migration.recompute_seats(v_ids);
+  RETURN v_linked;
+END $$;
+
+-- Rule 3 for the premiums the users p_user_ids hold (repair --user): see
+-- sync_premium_organizations. Returns the premiums newly linked.
+CREATE OR REPLACE FUNCTION emailai_migration.link_premiums(p_user_ids text[])
+RETURNS text[] LANGUAGE sql AS $$
+  SELECT emailai_migration.sync_premium_organizations(
+           ARRAY(SELECT DISTINCT u."premiumId" FROM public."User" u
+                 WHERE u.id = ANY (p_user_ids) AND u."premiumId" IS NOT NULL),
+           'repair', true)
 $$;

@@ -11,7 +11,8 @@
 --           at a time.
 --             1 personal_organizations  over "User"         rule 1
 --             2 email_account_links     over "EmailAccount" rule 2
---             3 premium_links           over "User"         rule 3 (links)
+--             3 premium_links           over "Premium"      rule 3 (team organizations,
+--                                                               the one link per premium)
 --             4 premium_seats           over "Premium"      rule 3 (seats)
 --             5-8 rule/group/knowledge/category_creators    rule 4
 -- Requires: 300.
@@ -31,7 +32,7 @@ RETURNS TABLE (pass text, driving_table text, ordinal integer)
 LANGUAGE sql IMMUTABLE AS $$
   VALUES ('personal_organizations', 'User', 1),
          ('email_account_links', 'EmailAccount', 2),
-         ('premium_links', 'User', 3),
+         ('premium_links', 'Premium', 3),
          ('premium_seats', 'Premium', 4),
          ('rule_creators', 'Rule', 5),
          ('group_creators', 'Group', 6),
@@ -65,7 +66,9 @@ BEGIN
   ELSIF p_pass = 'email_account_links' THEN
     rows_changed := emailai_migration.link_email_accounts(p_after, last_key);
   ELSIF p_pass = 'premium_links' THEN
-    rows_changed := cardinality(emailai_migration.link_premiums(v_ids));
+    -- Rule 3 for the batch's premiums, each once (over "User", a team premium whose
+    -- holders span several batches was synced once per batch).
+    rows_changed := cardinality(emailai_migration.sync_premium_organizations(v_ids, 'backfill', true));
   ELSIF p_pass = 'premium_seats' THEN
     rows_changed := emailai_migration.recompute_seats(v_ids);
   ELSE

@@ -4,12 +4,22 @@
 --           sql/300 to every row the old app writes, so nothing written during the
 --           window is missed by the backfill:
 --             user_inserted      a new user gets a personal organization (rule 1)
---                                and their premium is linked (rule 3)
---             user_premium_changed  a changed "premiumId" moves the link of the
---                                user's personal organization when the migration
---                                made that link; seats of both premiums follow
+--                                and their premium follows rule 3
+--             user_premium_changed  a changed "premiumId": both premiums follow rule 3
+--                                (one holder -> their home; two -> the team
+--                                organization is made and the link moves; back to
+--                                one -> the team goes, the link moves home), seats
+--             user_deleted       rule 6: the deleted user's personal organization
+--                                goes when nothing else is in it; their premium
+--                                follows rule 3 (a team gets its next holder as
+--                                OWNER, or goes), seats follow
+--             signup_keeper      only after `runner.ts handover
+--                                --keep-signup-organizations`: a user committed
+--                                without any membership gets a personal organization
 --             email_account_written  a new inbox, or one whose owner changes, is
---                                linked to the owner's home organization (rule 2)
+--                                linked to the owner's home organization (rule 2);
+--                                on an owner change its resources' creator follows
+--                                (rule 4)
 --             resource_inserted  a rule/group/knowledge/category written without a
 --                                creator gets its inbox's owner (rule 4)
 -- Security: the old app writes these tables as a role of its own with DML rights
@@ -29,6 +39,9 @@
 --           (SET ROLE inside a transaction that is rolled back), and the schema phase
 --           proves it before it installs the triggers (lib/window-triggers.ts).
 -- Requires: 300.
+--           Every function is SECURITY DEFINER with search_path pinned to pg_catalog,
+--           pg_temp, every name schema-qualified: the app's role fires the triggers
+--           without any right on schema emailai_migration.
 -- Locks:    none (CREATE OR REPLACE FUNCTION).
 -- Re-run:   safe.
 -- Undo:     rollback/320_window_trigger_functions.sql; `runner.ts cleanup`.
@@ -39,50 +52,63 @@
 
 CREATE OR REPLACE FUNCTION emailai_migration.user_inserted()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_premium_ids text[];
 BEGIN
   PERFORM emailai_migration.create_personal_organizations(ARRAY[NEW.id], 'trigger');
   IF NEW."premiumId" IS NOT NULL THEN
-    v_premium_ids := emailai_migration.link_premiums(ARRAY[NEW.id]);
-    PERFORM emailai_migration.recompute_seats(v_premium_ids);
+    PERFORM emailai_migration.sync_premium_organizations(ARRAY[NEW."premiumId"], 'trigger', false);
   END IF;
   RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.user_premium_changed()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_organization_id text;
-  v_current text;
 BEGIN
   IF NEW."premiumId" IS NOT DISTINCT FROM OLD."premiumId" THEN
     RETURN NULL;
   END IF;
-  -- Only the personal organization the migration made, and only a link the
-  -- migration made (or none): a link the new app made is the new app's business.
-  SELECT c.organization_id, o."premiumId" INTO v_organization_id, v_current
-  FROM emailai_migration.created_organization c
-  JOIN public."Organization" o ON o.id = c.organization_id
-  WHERE c.user_id = NEW.id;
-  IF v_organization_id IS NULL THEN
-    RETURN NULL; -- not backfilled yet: the backfill will link the new premium
-  END IF;
-  IF v_current IS NOT NULL AND NOT EXISTS (
-       SELECT 1 FROM emailai_migration.linked_premium l
-       WHERE l.organization_id = v_organization_id AND l.premium_id = v_current) THEN
-    RETURN NULL;
-  END IF;
+  -- Both premiums, in one call: the old one's link is moved off an organization
+  -- before the new one is linked to it. Premiums the new app linked are left alone.
+  PERFORM emailai_migration.sync_premium_organizations(ARRAY[OLD."premiumId", NEW."premiumId"], 'trigger', false);
+  RETURN NULL;
+END $$;
 
-  UPDATE public."Organization" SET "premiumId" = NEW."premiumId" WHERE id = v_organization_id;
-  IF NEW."premiumId" IS NULL THEN
-    DELETE FROM emailai_migration.linked_premium WHERE organization_id = v_organization_id;
-  ELSE
-    INSERT INTO emailai_migration.linked_premium (organization_id, premium_id)
-    VALUES (v_organization_id, NEW."premiumId")
-    ON CONFLICT (organization_id) DO UPDATE SET premium_id = EXCLUDED.premium_id, linked_at = now();
+-- Rule 6. Fires after the foreign keys' cascades (their triggers sort first by name):
+-- the user's memberships and inboxes are gone already. Every lookup is an index probe.
+CREATE OR REPLACE FUNCTION emailai_migration.user_deleted()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_organization_id text;
+BEGIN
+  SELECT c.organization_id INTO v_organization_id
+  FROM emailai_migration.created_organization c WHERE c.user_id = OLD.id;
+  IF v_organization_id IS NOT NULL THEN
+    -- Locked first: no inbox or member can be attached between the test and the delete.
+    PERFORM 1 FROM public."Organization" o WHERE o.id = v_organization_id FOR UPDATE;
+    DELETE FROM public."Organization" o
+    WHERE o.id = v_organization_id
+      AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m WHERE m."organizationId" = o.id)
+      AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id);
+    IF FOUND THEN
+      DELETE FROM emailai_migration.created_organization c WHERE c.organization_id = v_organization_id;
+      DELETE FROM emailai_migration.linked_premium l WHERE l.organization_id = v_organization_id;
+    END IF;
   END IF;
-  PERFORM emailai_migration.recompute_seats(array_remove(ARRAY[OLD."premiumId", NEW."premiumId"], NULL));
+  IF OLD."premiumId" IS NOT NULL THEN
+    PERFORM emailai_migration.sync_premium_organizations(ARRAY[OLD."premiumId"], 'trigger', false);
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- The sign-up keeper (SPEC phase 4, opt-in): a deferred constraint trigger, so it
+-- looks at the user when the app's transaction commits: a user the app gave a
+-- membership in the same transaction (an invitation accepted) is left alone.
+CREATE OR REPLACE FUNCTION emailai_migration.signup_keeper()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM public."User" u WHERE u.id = NEW.id)
+     AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m WHERE m."userId" = NEW.id) THEN
+    PERFORM emailai_migration.create_personal_organizations(ARRAY[NEW.id], 'trigger');
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -93,7 +119,20 @@ BEGIN
     IF NEW."userId" IS NOT DISTINCT FROM OLD."userId" THEN
       RETURN NEW;
     END IF;
-    -- The owner changed. Relink only a link the migration made (or none), and
+    -- The owner changed (the old app moves an inbox to another user). Rule 4 follows
+    -- the inbox: what its old owner was creator of (what the migration set) or what
+    -- has no creator gets the new owner, so it stays private to whoever owns the
+    -- inbox, and deleting the old owner later ("createdBy" is ON DELETE SET NULL)
+    -- does not make it shared. Index probes on "emailAccountId".
+    UPDATE public."Rule" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    UPDATE public."Group" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    UPDATE public."Knowledge" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    UPDATE public."Category" SET "createdBy" = NEW."userId"
+    WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    -- Relink only a link the migration made (or none), and
     -- only when the writer did not choose an organization itself.
     IF NEW."organizationId" IS DISTINCT FROM OLD."organizationId" THEN
       RETURN NEW;
@@ -129,3 +168,7 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
+
+REVOKE EXECUTE ON FUNCTION emailai_migration.user_inserted(), emailai_migration.user_premium_changed(),
+  emailai_migration.user_deleted(), emailai_migration.signup_keeper(),
+  emailai_migration.email_account_written(), emailai_migration.resource_inserted() FROM PUBLIC;

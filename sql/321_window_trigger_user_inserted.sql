@@ -1,7 +1,6 @@
 -- 321_window_trigger_user_inserted.sql
 -- What:     trigger emailai_migration_user_inserted on "User": AFTER INSERT FOR EACH ROW runs
 --           emailai_migration.user_inserted() (see sql/320).
--- trigger:  emailai_migration_user_inserted on "User"
 -- Requires: 320.
 -- Locks:    SHARE ROW EXCLUSIVE on "User" for an instant (blocks writes while
 --           held); waits at most lock_timeout, then the runner retries with backoff.

@@ -1,7 +1,6 @@
 -- 322_window_trigger_user_premium_changed.sql
 -- What:     trigger emailai_migration_user_premium_changed on "User": AFTER UPDATE OF "premiumId" FOR EACH ROW runs
 --           emailai_migration.user_premium_changed() (see sql/320).
--- trigger:  emailai_migration_user_premium_changed on "User"
 -- Requires: 320.
 -- Locks:    SHARE ROW EXCLUSIVE on "User" for an instant (blocks writes while
 --           held); waits at most lock_timeout, then the runner retries with backoff.

@@ -1,7 +1,6 @@
 -- 323_window_trigger_email_account_written.sql
 -- What:     trigger emailai_migration_email_account_written on "EmailAccount": BEFORE INSERT OR UPDATE OF "userId" FOR EACH ROW runs
 --           emailai_migration.email_account_written() (see sql/320).
--- trigger:  emailai_migration_email_account_written on "EmailAccount"
 -- Requires: 320.
 -- Locks:    SHARE ROW EXCLUSIVE on "EmailAccount" for an instant (blocks writes while
 --           held); waits at most lock_timeout, then the runner retries with backoff.

@@ -1,7 +1,6 @@
 -- 324_window_trigger_rule_inserted.sql
 -- What:     trigger emailai_migration_rule_inserted on "Rule": BEFORE INSERT FOR EACH ROW runs
 --           emailai_migration.resource_inserted() (see sql/320).
--- trigger:  emailai_migration_rule_inserted on "Rule"
 -- Requires: 320.
 -- Locks:    SHARE ROW EXCLUSIVE on "Rule" for an instant (blocks writes while
 --           held); waits at most lock_timeout, then the runner retries with backoff.

@@ -1,7 +1,6 @@
 -- 325_window_trigger_group_inserted.sql
 -- What:     trigger emailai_migration_group_inserted on "Group": BEFORE INSERT FOR EACH ROW runs
 --           emailai_migration.resource_inserted() (see sql/320).
--- trigger:  emailai_migration_group_inserted on "Group"
 -- Requires: 320.
 -- Locks:    SHARE ROW EXCLUSIVE on "Group" for an instant (blocks writes while
 --           held); waits at most lock_timeout, then the runner retries with backoff.

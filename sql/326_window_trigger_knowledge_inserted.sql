@@ -1,7 +1,6 @@
 -- 326_window_trigger_knowledge_inserted.sql
 -- What:     trigger emailai_migration_knowledge_inserted on "Knowledge": BEFORE INSERT FOR EACH ROW runs
 --           emailai_migration.resource_inserted() (see sql/320).
--- trigger:  emailai_migration_knowledge_inserted on "Knowledge"
 -- Requires: 320.
 -- Locks:    SHARE ROW EXCLUSIVE on "Knowledge" for an instant (blocks writes while
 --           held); waits at most lock_timeout, then the runner retries with backoff.

@@ -1,7 +1,6 @@
 -- 327_window_trigger_category_inserted.sql
 -- What:     trigger emailai_migration_category_inserted on "Category": BEFORE INSERT FOR EACH ROW runs
 --           emailai_migration.resource_inserted() (see sql/320).
--- trigger:  emailai_migration_category_inserted on "Category"
 -- Requires: 320.
 -- Locks:    SHARE ROW EXCLUSIVE on "Category" for an instant (blocks writes while
 --           held); waits at most lock_timeout, then the runner retries with backoff.

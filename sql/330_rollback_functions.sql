@@ -159,9 +159,10 @@ BEGIN
   RETURN NEXT;
 END $$;
 
--- Pass 3: organizations of the batch the migration created that still hold only what
--- it wrote (no inbox linked, no premium, columns as written, no membership but those
--- it wrote, as written) are deleted with those memberships and their registry rows. With p_force, every
+-- Pass 3: organizations of the batch the migration created (personal, or team: rule 3)
+-- that still hold only what it wrote (no inbox linked, no premium, columns as written,
+-- no membership but those it wrote, as written) are deleted with those memberships and
+-- their registry rows. With p_force, every
 -- organization of the batch, the new app's too: its inboxes unlinked first, its
 -- premium unlinked (seats follow), its members deleted. Either way the DELETE itself
 -- re-checks that no inbox is linked.
@@ -196,12 +197,15 @@ BEGIN
       SELECT m.organization_id FROM emailai_migration.memberships_not_written(v_ids) m) x;
   END IF;
 
+  -- A team organization (rule 3, emailai_migration.team_organization) is the
+  -- migration's too; its members are those team_membership records.
   SELECT array_agg(o.id) INTO v_doomed
   FROM public."Organization" o
   LEFT JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+  LEFT JOIN emailai_migration.team_organization t ON t.organization_id = o.id
   WHERE o.id = ANY (v_ids)
     AND (p_force OR (
-          c.organization_id IS NOT NULL
+          (c.organization_id IS NOT NULL OR t.organization_id IS NOT NULL)
           AND o."premiumId" IS NULL
           AND o.id <> ALL (v_changed)
           AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)));
@@ -237,6 +241,13 @@ BEGIN
   ), forgotten_premium AS (
     DELETE FROM emailai_migration.linked_premium l
     USING deleted d WHERE l.organization_id = d.id
+    RETURNING 1), forgotten_team AS (
+    DELETE FROM emailai_migration.team_organization t
+    USING deleted d WHERE t.organization_id = d.id
+    RETURNING 1
+  ), forgotten_team_members AS (
+    DELETE FROM emailai_migration.team_membership tm
+    USING deleted d WHERE tm.organization_id = d.id
     RETURNING 1
   )
   SELECT count(*)::integer INTO rows_changed FROM deleted;
@@ -269,7 +280,7 @@ LANGUAGE sql STABLE AS $$
       AND (p_organization_id IS NULL OR o.id = p_organization_id)
   ), organizations AS (
     SELECT o.id,
-           c.organization_id IS NOT NULL AS ours,
+           (c.organization_id IS NOT NULL OR t.organization_id IS NOT NULL) AS ours,
            (e.organization_id IS NOT NULL OR am.organization_id IS NOT NULL OR EXISTS (
               SELECT 1 FROM public."EmailAccount" ea
               LEFT JOIN emailai_migration.linked_email_account l ON l.email_account_id = ea.id
@@ -277,6 +288,7 @@ LANGUAGE sql STABLE AS $$
                 AND l.organization_id IS DISTINCT FROM ea."organizationId")) AS changed
     FROM public."Organization" o
     LEFT JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+    LEFT JOIN emailai_migration.team_organization t ON t.organization_id = o.id
     LEFT JOIN emailai_migration.organizations_edited_by_app(
                 CASE WHEN p_organization_id IS NOT NULL THEN ARRAY[p_organization_id] END) e
            ON e.organization_id = o.id

@@ -15,7 +15,9 @@ const live = dbSuite('live traffic', async db => {
 });
 
 live.test('the old app sees no error through schema, backfill and verify, and what it wrote in the window is migrated', async db => {
-  const wl = await startWorkload(db.url, { connections: 4, longReadEveryMs: 8000, longReadMs: 2000, deadlineMs: 150_000, phase: 'before' });
+  // extraOps (issue 15): account deletions, inbox ownership transfers, plans bought by one
+  // user, joined by a colleague (a team) and left again, all through schema and backfill.
+  const wl = await startWorkload(db.url, { connections: 4, longReadEveryMs: 8000, longReadMs: 2000, deadlineMs: 150_000, phase: 'before', extraOps: true });
   let stats: PhaseStats[] = [];
   const codes: Record<string, number | null> = {};
   try {
@@ -57,6 +59,27 @@ live.test('the old app sees no error through schema, backfill and verify, and wh
       (select count(*) from "Rule" r where id like 'wl_%' and "createdBy" is distinct from
          (select ea."userId" from "EmailAccount" ea where ea.id = r."emailAccountId"))::int as rules_wrong_creator`;
   const premiumChanges = stats.reduce((n, s) => n + (s.byOp.change_premium ?? 0), 0);
+  const opsOf = (op: keyof PhaseStats['byOp'], phases = ['schema', 'backfill']) =>
+    stats.filter(s => phases.includes(s.phase)).reduce((n, s) => n + (s.byOp[op] ?? 0), 0);
+  for (const op of ['delete_user', 'transfer_inbox', 'buy_plan', 'join_plan', 'leave_plan'] as const) {
+    assert.ok(opsOf(op) > 0, `no ${op} ran during schema and backfill`);
+  }
+  // Rules 3 and 6 after all of it: one organization per premium (checked by verify), no
+  // team organization left without OWNER or needed no more, no personal organization
+  // of a deleted user left empty.
+  const [left] = await db.sql`
+    select
+      (select count(*) from emailai_migration.team_organization t
+        where (select count(*) from "User" u where u."premiumId" = t.premium_id) < 2)::int as teams_not_needed,
+      (select count(*) from emailai_migration.team_organization t
+        where not exists (select 1 from "OrganizationMember" m where m."organizationId" = t.organization_id and m.role = 'OWNER'))::int as teams_without_owner,
+      (select count(*) from "Organization" o where o.id like 'mig\_org\_%'
+        and not exists (select 1 from "User" u where u.id = substr(o.id, 9))
+        and not exists (select 1 from "OrganizationMember" m where m."organizationId" = o.id)
+        and not exists (select 1 from "EmailAccount" ea where ea."organizationId" = o.id))::int as empty_orgs_of_deleted_users,
+      (select count(*) from "Premium" p where p.id like 'wl_premium_%'
+        and (select count(*) from "User" u where u."premiumId" = p.id) >= 2)::int as workload_teams`;
+  assert.equal({ ...left, workload_teams: undefined }, { teams_not_needed: 0, teams_without_owner: 0, empty_orgs_of_deleted_users: 0, workload_teams: undefined });
   assert.ok(w.users > 0 && w.inboxes > 0 && w.rules > 0, `the workload created too little: ${JSON.stringify(w)}`);
   assert.ok(premiumChanges > 0, 'the workload changed no premium');
   assert.is(w.users_without_org, 0, 'users signed up in the window without an organization');

@@ -45,16 +45,22 @@ plan.test('plan changes nothing and its numbers equal what backfill then does (b
   const late = JSON.parse(p2.stdout);
   assert.is(late.schemaPhaseDone, true);
   for (const k of ['users', 'organizationsToCreate', 'emailAccountsToLink', 'premiumLinksToCreate', 'premiumsToLink',
-    'premiumSeatsToUpdate', 'resourcesWithoutCreator', 'customersOverSeats', 'seatsPerPremium', 'batches']) {
+    'premiumSeatsToUpdate', 'resourcesWithoutCreator', 'customersOverSeats', 'seatsPerPremium', 'batches',
+    'teamOrganizationsToCreate', 'teamPremiums', 'teams', 'adminsNotHolding']) {
     assert.equal(late[k], early[k], `${k} is the same before and after the schema phase`);
   }
 
+  const seatsBefore = await db.sql`select id, "usedSeats", "maxSeats" from "Premium" order by id`;
   const b = await runner(db, ['backfill', '--json', '--batch-size', '500']);
   assert.is(b.code, 0, b.stderr);
   const passes = Object.fromEntries(JSON.parse(b.stdout).passes.map((x: { pass: string }) => [x.pass, x]));
   assert.is(passes.personal_organizations.rowsChanged, late.organizationsToCreate);
   assert.is(passes.email_account_links.rowsChanged, late.emailAccountsToLink);
-  assert.is(passes.premium_seats.rowsChanged, late.premiumSeatsToUpdate);
+  // Seats are recomputed with each premium's link (pass premium_links, rule 3), pass premium_seats then finds nothing.
+  const seatsAfter = await db.sql`select id, "usedSeats", "maxSeats" from "Premium" order by id`;
+  const seatsChanged = seatsAfter.filter((p, i) => p.usedSeats !== seatsBefore[i].usedSeats || p.maxSeats !== seatsBefore[i].maxSeats).length;
+  assert.is(seatsChanged, late.premiumSeatsToUpdate);
+  assert.is(passes.premium_seats.rowsChanged, 0);
   assert.is(passes.rule_creators.rowsChanged, late.resourcesWithoutCreator.Rule);
   assert.is(passes.category_creators.rowsChanged, late.resourcesWithoutCreator.Category);
   for (const x of late.batches) assert.is(passes[x.pass].batches, x.batches, `batches of ${x.pass}`);
@@ -62,6 +68,14 @@ plan.test('plan changes nothing and its numbers equal what backfill then does (b
     (select count(*)::int from emailai_migration.linked_premium) as links,
     (select count(distinct premium_id)::int from emailai_migration.linked_premium) as premiums`;
   assert.equal(reg, { orgs: late.organizationsToCreate, links: late.premiumLinksToCreate, premiums: late.premiumsToLink });
+  const [teams] = await db.sql`select count(*)::int as n from emailai_migration.team_organization`;
+  assert.is(teams.n, late.teamOrganizationsToCreate, 'team organizations created = planned');
+  assert.ok(late.teamOrganizationsToCreate > 0);
+  const [team] = late.teams;
+  const owner = await db.sql`select "userId" from "OrganizationMember" where "organizationId" = ${'mig_team_' + team.premiumId} and role = 'OWNER'`;
+  assert.equal(owner.map(o => o.userId), [team.ownerUserId], 'the planned owner of the largest team owns it');
+  const [members] = await db.sql`select count(*)::int as n from "OrganizationMember" where "organizationId" = ${'mig_team_' + team.premiumId}`;
+  assert.is(members.n, team.members);
   const [seat] = late.seatsPerPremium;
   const [p] = await db.sql`select "usedSeats", "maxSeats" from "Premium" where id = ${seat.premiumId}`;
   assert.equal([p.usedSeats, p.maxSeats], [seat.usedSeats, seat.maxSeats]);

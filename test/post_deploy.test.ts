@@ -3,6 +3,7 @@
 import * as assert from 'uvu/assert';
 import { dbSuite, runner, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
+import { WINDOW_TRIGGERS } from '../lib/window-triggers.ts';
 
 async function migrated(db: TestDatabase): Promise<void> {
   await loadFixture(db.sql, { users: 1000 });
@@ -207,7 +208,7 @@ c.test('cleanup refuses on a fresh migration (default 30 days), changing nothing
   assert.is(r.code, 3, r.stderr);
   assert.match(r.stderr, /less than --min-days 30/);
   assert.equal({ ...(await leftovers(db))[0] }, { ...before[0] });
-  assert.ok(before[0].triggers === 7 && before[0].functions > 0 && before[0].schemas === 1, JSON.stringify(before));
+  assert.ok(before[0].triggers === WINDOW_TRIGGERS.length && before[0].functions > 0 && before[0].schemas === 1, JSON.stringify(before));
   const [{ n }] = await db.sql`select count(*)::int as n from migration_log where migration_name = 'cleanup'`;
   assert.is(n, 0);
 });
@@ -233,7 +234,7 @@ c.test('cleanup --dry-run lists the objects and drops nothing', async db => {
   assert.ok(names.includes('trigger emailai_migration_user_inserted ON "User"'), names.join('\n'));
   assert.ok(names.includes('schema emailai_migration'));
   assert.ok(names.includes('table emailai_migration.ley_migrations'));
-  assert.is((await leftovers(db))[0].triggers, 7);
+  assert.is((await leftovers(db))[0].triggers, WINDOW_TRIGGERS.length);
 });
 
 c.test('cleanup after 30 days (backdated migration_log) leaves no trigger, function or bookkeeping; migration_log stays with its row', async db => {

@@ -11,7 +11,7 @@ import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { Progress } from '../progress.ts';
-import { inShortTransaction } from '../short-transaction.ts';
+import { DELETED_UNDER_BATCH, inShortTransaction } from '../short-transaction.ts';
 import type { LockSettings } from '../steps.ts';
 import * as log from '../log.ts';
 
@@ -32,12 +32,12 @@ export class InterruptedError extends Error {
   exitCode = 1;
 }
 
-async function batch(sql: Sql, pass: string, after: string | null, size: number, settings: LockSettings) {
+export async function batch(sql: Sql, pass: string, after: string | null, size: number, settings: LockSettings) {
   log.doing(`pass ${pass}, the batch after key ${after ?? '(start)'}`);
   return inShortTransaction(sql, settings, async tx => {
     const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
     return row as { last_key: string | null; rows_seen: number; rows_changed: number };
-  });
+  }, { retryOn: DELETED_UNDER_BATCH });
 }
 
 export async function runBackfill(ctx: Context): Promise<PassSummary[]> {

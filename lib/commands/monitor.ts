@@ -16,7 +16,7 @@ const SQL = (name: string) => join(QUERIES_DIR, name);
 export interface Finding {
   /** error: a threshold is crossed (exit 1) · note: something monitor could not see. */
   severity: 'error' | 'note';
-  area: 'slow_queries' | 'seq_scans' | 'missing_index' | 'connections' | 'lock_waits' | 'drift';
+  area: 'slow_queries' | 'seq_scans' | 'missing_index' | 'connections' | 'lock_waits' | 'drift' | 'app_behaviour';
   what: string;
   next: string;
   rows?: Record<string, unknown>[];
@@ -57,6 +57,8 @@ export function driftNextStep(r: CheckResult): string {
         '\n(then runner.ts repair --seats)';
     case 'premium_seats_differ_from_members':
       return 'runner.ts repair --seats';
+    case 'premiums_linked_to_several_organizations':
+      return 'keep the link of the organization rule 3 names (SELECT * FROM emailai_migration.premium_rule(ARRAY[premium_id])), set "premiumId" NULL on the others, then runner.ts repair --seats';
     case 'invalid_indexes':
     case 'foreign_keys_not_validated':
       return rows.map(x => String(x.fix)).join('\n');
@@ -174,7 +176,21 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
       rows: r.rows,
     });
   }
-  seen.checks = { run: checks.length, failed: drifted };
+  // What is merely new: the warning-level checks that list the new app's normal life
+  // (their header names the behaviour). A note, never a page.
+  const appLife = (await runChecks(sql, { severity: 'warn' })).filter(r => r.appBehaviour);
+  const noticed: string[] = [];
+  for (const r of appLife) {
+    if (r.passed) continue;
+    noticed.push(r.name);
+    findings.push({
+      severity: 'note', area: 'app_behaviour',
+      what: `${r.count} row(s) of ${r.name}: ${r.appBehaviour}: the new app's normal behaviour, not a fault`,
+      next: r.error ? `the check could not run: ${r.error}` : `nothing to do; psql -X -f checks/${r.name}.sql lists them`,
+      rows: r.rows,
+    });
+  }
+  seen.checks = { run: checks.length, failed: drifted, appBehaviour: noticed };
   return { findings, seen };
 }
 

@@ -16,7 +16,7 @@ import * as log from '../log.ts';
 export const BACKFILL_ROWS_PER_SECOND = 5000;
 /** The passes of sql/310 backfill_passes() and the table each walks. */
 const PASS_TABLES: [string, string][] = [
-  ['personal_organizations', 'User'], ['email_account_links', 'EmailAccount'], ['premium_links', 'User'],
+  ['personal_organizations', 'User'], ['email_account_links', 'EmailAccount'], ['premium_links', 'Premium'],
   ['premium_seats', 'Premium'], ['rule_creators', 'Rule'], ['group_creators', 'Group'],
   ['knowledge_creators', 'Knowledge'], ['category_creators', 'Category'],
 ];
@@ -35,6 +35,10 @@ export interface Plan {
   seatsPerPremium: { premiumId: string; usedSeats: number; maxSeats: number | null; emailAccountsAccess: number | null }[];
   customersOverSeats: { premiumId: string; users: number; emailAccountsAccess: number }[];
   premiumsWithoutUsers: number;
+  teamOrganizationsToCreate: number;
+  teamPremiums: number;
+  teams: { premiumId: string; ownerUserId: string; ownerIsAdmin: boolean; members: number; maxSeats: number | null }[];
+  adminsNotHolding: { userId: string; premiumId: string }[];
   resourcesWithoutCreator: Record<string, number>;
   batchSize: number;
   batches: { pass: string; table: string; rows: number; batches: number }[];
@@ -70,6 +74,10 @@ export async function computePlan(sql: Sql, opts: { batchSize: number; top: numb
       seatsPerPremium: r.seats_per_premium,
       customersOverSeats: r.customers_over_seats,
       premiumsWithoutUsers: r.premiums_without_users,
+      teamOrganizationsToCreate: r.team_organizations_to_create,
+      teamPremiums: r.team_premiums,
+      teams: r.teams,
+      adminsNotHolding: r.admins_not_holding,
       resourcesWithoutCreator: Object.fromEntries(Object.entries(r.resources_without_creator as Record<string, unknown>).map(([k, v]) => [k, Number(v)])),
       batchSize: opts.batchSize,
       batches,
@@ -90,6 +98,10 @@ export function printPlan(p: Plan): void {
     `  inboxes to link                     ${n(p.emailAccountsToLink)} of ${n(p.emailAccounts)}`,
     `  premiums to link                    ${n(p.premiumsToLink)} of ${n(p.premiums)} (${n(p.premiumLinksToCreate)} organization link(s))`,
     `  premiums whose seats change         ${n(p.premiumSeatsToUpdate)}`,
+    `  team organizations to create        ${n(p.teamOrganizationsToCreate)} (of ${n(p.teamPremiums)} premiums held by several users; rule 3)`,
+    ...p.teams.map(t => `    ${t.premiumId.padEnd(30)} owner ${t.ownerUserId}${t.ownerIsAdmin ? ' (its admin)' : ' (earliest holder; no admin holds it)'}  ${t.members} members  maxSeats ${t.maxSeats ?? 'unlimited'}`),
+    `  admins who do not hold their premium (billing review, no membership): ${p.adminsNotHolding.length}`,
+    ...p.adminsNotHolding.slice(0, 10).map(a => `    ${a.userId.padEnd(30)} admin of ${a.premiumId}`),
     `  premiums with no users              ${n(p.premiumsWithoutUsers)} (stay unlinked: a warning)`,
     `  resources without creator           ${Object.entries(p.resourcesWithoutCreator).map(([t, c]) => `${t} ${n(c)}`).join(', ')}`,
     '',

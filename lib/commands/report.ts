@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, str } from '../context.ts';
+import { QUERIES_DIR } from '../paths.ts';
 import type { CheckResult } from '../checks.ts';
 import { collectStatus, type Status } from './status.ts';
 import { runVerify } from './verify.ts';
@@ -16,12 +17,15 @@ const ACTIONS: Record<string, string> = {
   premiums_without_users: 'premiums left unlinked (no users): billing decides whether to cancel them',
   premiums_with_users_but_no_organization: 'premiums with users left unlinked: run `runner.ts repair --seats` / check the users',
   premiums_with_more_users_than_seats_bought: 'customers over their seat count: billing review (maxSeats was raised to usedSeats)',
+  premium_admins_not_holding_it: 'billing admins who do not hold their premium: no membership in its organization (rule 3), billing review',
 };
 
 const stamp = (d: Date | null | undefined) => d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) : '—';
 const cell = (v: unknown) => String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function reportMarkdown(display: string, s: Status, checks: CheckResult[] | undefined): string {
+export type TeamRow = { premium_id: string; organization_id: string; organization_name: string; owner_emails: string | null; members: number; used_seats: number | null; max_seats: number | null };
+
+export function reportMarkdown(display: string, s: Status, checks: CheckResult[] | undefined, teams: TeamRow[] = []): string {
   const md: string[] = [`# EmailAI organization migration report`, '',
     `Database: \`${display}\` · written ${stamp(new Date())} UTC`, '', '## Phases (migration_log)', ''];
   if (!s.migrationLog.length) md.push('No migration_log rows: no phase has run.');
@@ -42,8 +46,20 @@ export function reportMarkdown(display: string, s: Status, checks: CheckResult[]
       `| linked inboxes | ${c.linkedInboxes.count} | ${c.linkedInboxes.of} | ${c.linkedInboxes.percent} |`,
       `| linked premiums (of premiums with users) | ${c.linkedPremiums.count} | ${c.linkedPremiums.of} | ${c.linkedPremiums.percent} |`);
   }
+  if (s.counts) {
+    md.push('', `## Team organizations (rule 3: one organization per premium several users hold)`, '',
+      `${s.counts.teamOrganizations} team organization(s).${teams.length < s.counts.teamOrganizations ? ` The ${teams.length} largest:` : ''}`);
+    if (teams.length) {
+      md.push('', '| premium | organization | OWNER | members | usedSeats | maxSeats |', '|---|---|---|---:|---:|---:|');
+      for (const t of teams) md.push(`| ${cell(t.premium_id)} | ${cell(t.organization_name)} (\`${cell(t.organization_id)}\`) | ${cell(t.owner_emails ?? 'none')} | ${t.members} | ${t.used_seats ?? ''} | ${t.max_seats ?? 'unlimited'} |`);
+    }
+  }
   const installed = s.windowTriggers.filter(t => t.state === 'enabled').length;
-  md.push('', `Window triggers installed and enabled: ${installed} of ${s.windowTriggers.length}.`, '', '## Checks', '');
+  md.push('', `Window triggers installed and enabled: ${installed} of ${s.windowTriggers.length}.`, '',
+    s.handover.handedOverAt
+      ? `Handover: done ${stamp(s.handover.handedOverAt)} UTC; the sign-up keeper is ${s.handover.signupKeeper}.`
+      : 'Handover: not yet (run `runner.ts handover` once the new app serves all traffic).',
+    '', '## Checks', '');
   if (!checks) md.push('Not run: the schema phase has not run.');
   else {
     md.push('| check | severity | result | offending rows |', '|---|---|---|---:|');
@@ -73,7 +89,8 @@ export async function writeReport(ctx: Context, sql: Sql, checksRun?: CheckResul
   const checks = checksRun ?? (status.schemaPhaseDone ? await runVerify(sql) : undefined);
   // EMAILAI_REPORT_DIR: where the default-named report goes (the tests point it at a temp dir).
   const path = resolve(str(ctx.options, 'output') ?? join(process.env.EMAILAI_REPORT_DIR || '.', defaultReportName()));
-  writeFileSync(path, reportMarkdown(ctx.target.display, status, checks));
+  const teams = status.counts ? (await sql.file(join(QUERIES_DIR, 'report_teams.sql'), [20])) as unknown as TeamRow[] : [];
+  writeFileSync(path, reportMarkdown(ctx.target.display, status, checks, teams));
   return path;
 }
 

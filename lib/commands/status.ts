@@ -9,14 +9,7 @@ import { lockHolder } from '../package-lock.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
-
-/** The triggers sql/321-327 install, so a missing one shows as missing. */
-export const WINDOW_TRIGGERS: [string, string][] = [
-  ['User', 'emailai_migration_user_inserted'], ['User', 'emailai_migration_user_premium_changed'],
-  ['EmailAccount', 'emailai_migration_email_account_written'], ['Rule', 'emailai_migration_rule_inserted'],
-  ['Group', 'emailai_migration_group_inserted'], ['Knowledge', 'emailai_migration_knowledge_inserted'],
-  ['Category', 'emailai_migration_category_inserted'],
-];
+import { SIGNUP_KEEPER, WINDOW_TRIGGERS } from '../window-triggers.ts';
 
 const pct = (part: number, whole: number) => whole ? Math.round((1000 * part) / whole) / 10 : 100;
 
@@ -34,6 +27,7 @@ export async function collectStatus(sql: Sql) {
         usersWithOrganization: { count: c.users_with_organization, of: c.users, percent: pct(c.users_with_organization, c.users) },
         linkedInboxes: { count: c.linked_email_accounts, of: c.email_accounts, percent: pct(c.linked_email_accounts, c.email_accounts) },
         linkedPremiums: { count: c.linked_premiums, of: c.premiums_with_users, percent: pct(c.linked_premiums, c.premiums_with_users) },
+        teamOrganizations: c.team_organizations as number,
       };
     }
     const checkpoints = (await tx`select to_regclass('emailai_migration.backfill_checkpoint') is not null as t`)[0].t
@@ -41,10 +35,20 @@ export async function collectStatus(sql: Sql) {
                   from emailai_migration.backfill_checkpoint order by updated_at`).map(r => ({ ...r }))
       : [];
     const installed = await tx.file(join(QUERIES_DIR, 'window_triggers.sql'));
-    const triggers = WINDOW_TRIGGERS.map(([table, name]) => {
+    const stateOf = (name: string) => {
       const t = installed.find(r => r.trigger_name === name);
-      return { table, trigger: name, state: t ? t.state as string : 'not installed' };
-    });
+      return t ? t.state as string : 'not installed';
+    };
+    const triggers = WINDOW_TRIGGERS.map(({ table, trigger: name }) => ({ table, trigger: name, state: stateOf(name) }));
+    // Phase 4: when the handover ran (migration_log), and the sign-up keeper's state.
+    const handoverRows = st.migration_log
+      ? await tx`select completed_at from migration_log
+                 where migration_name = 'multi_tenant_handover' and status = 'completed' order by id desc limit 1`
+      : [];
+    const handover = {
+      handedOverAt: (handoverRows[0]?.completed_at as Date | undefined) ?? null,
+      signupKeeper: stateOf(SIGNUP_KEEPER.trigger),
+    };
     const migrationLog = st.migration_log
       ? (await tx`select id, migration_name as "migrationName", status, started_at as "startedAt",
                          completed_at as "completedAt", error_message as "errorMessage"
@@ -55,6 +59,7 @@ export async function collectStatus(sql: Sql) {
       counts,
       checkpoints,
       windowTriggers: triggers,
+      handover,
       lockHolder: (await lockHolder(tx as unknown as Sql)) ?? null,
       migrationLog,
     };
@@ -76,7 +81,8 @@ export function formatStatus(s: Status, display: string): string {
       `  members                     ${c.members.toLocaleString('en-US')}`,
       `  users with an organization  ${frac(c.usersWithOrganization)}`,
       `  linked inboxes              ${frac(c.linkedInboxes)}`,
-      `  linked premiums             ${frac(c.linkedPremiums)} of premiums with users`);
+      `  linked premiums             ${frac(c.linkedPremiums)} of premiums with users`,
+      `  team organizations          ${c.teamOrganizations.toLocaleString('en-US')} (one per premium several users hold)`);
   }
   lines.push('  backfill checkpoints:', ...(s.checkpoints.length
     ? s.checkpoints.map(p => `    ${p.finished ? '✓' : '…'} ${String(p.pass).padEnd(24)} ${String(p.rowsDone).padStart(9)} rows  last key ${p.lastKey ?? '—'}`)
@@ -84,6 +90,9 @@ export function formatStatus(s: Status, display: string): string {
   const on = s.windowTriggers.filter(t => t.state === 'enabled').length;
   lines.push(`  window triggers: ${on} of ${s.windowTriggers.length} installed and enabled`,
     ...s.windowTriggers.map(t => `    ${t.state === 'enabled' ? '✓' : '·'} ${t.table.padEnd(13)} ${t.trigger.padEnd(42)} ${t.state}`));
+  lines.push(s.handover.handedOverAt
+    ? `  handover: done ${stamp(s.handover.handedOverAt)} (the new app's writes are its own); sign-up keeper ${s.handover.signupKeeper}`
+    : '  handover: not yet (the window triggers act on every write; run `runner.ts handover` once the new app serves all traffic)');
   lines.push(`  package lock: ${s.lockHolder ?? 'free (no runner is working)'}`);
   lines.push('  migration_log:', ...(s.migrationLog.length
     ? s.migrationLog.map(r => `    ${String(r.id).padStart(4)} ${String(r.migrationName).padEnd(34)} ${String(r.status).padEnd(12)} ${stamp(r.startedAt)} → ${stamp(r.completedAt)}${r.errorMessage ? `  ${r.errorMessage}` : ''}`)

@@ -10,4 +10,6 @@ SELECT (SELECT count(*)::int FROM "Organization") AS organizations,
           SELECT 1 FROM "Organization" o WHERE o."premiumId" = p.id)
           AND EXISTS (SELECT 1 FROM "User" u WHERE u."premiumId" = p.id)) AS linked_premiums,
        (SELECT count(*)::int FROM "Premium" p WHERE EXISTS (
-          SELECT 1 FROM "User" u WHERE u."premiumId" = p.id)) AS premiums_with_users
+          SELECT 1 FROM "User" u WHERE u."premiumId" = p.id)) AS premiums_with_users,
+       -- team organizations (rule 3) by their deterministic id (sql/300 team_organization_id)
+       (SELECT count(*)::int FROM "Organization" WHERE id LIKE 'mig\_team\_%') AS team_organizations

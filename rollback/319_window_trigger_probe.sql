@@ -1,5 +1,5 @@
--- 329_window_trigger_probe.sql (undo)
--- What:     drops emailai_migration.window_trigger_probe (sql/329).
+-- 319_window_trigger_probe.sql (undo)
+-- What:     drops emailai_migration.window_trigger_probe (sql/319).
 -- Locks:    none on tables.
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes

@@ -1,4 +1,4 @@
--- 329_window_trigger_probe.sql
+-- 319_window_trigger_probe.sql
 -- What:     emailai_migration.window_trigger_probe(role): does, as that role, each
 --           write of the old app that fires a window trigger (a sign-up with a plan,
 --           a plan change, a new inbox, an inbox changing owner, a new rule, group,
@@ -17,11 +17,11 @@
 --           probe's own ids as parameters.
 --           search_path is pinned and every name qualified. EXECUTE is revoked from
 --           PUBLIC (sql/390): only the migrator calls it.
--- Requires: 320 (and the triggers, 321-327, inside the caller's transaction).
+-- Requires: the tables of 110-114 and 210-213 (the triggers, 321-328, are installed by the caller in its transaction).
 -- Locks:    none (CREATE OR REPLACE FUNCTION). A call takes row locks on the rows it
 --           inserts and ROW EXCLUSIVE on the tables it writes: nothing the app waits on.
 -- Re-run:   safe (CREATE OR REPLACE).
--- Undo:     rollback/329_window_trigger_probe.sql; `runner.ts cleanup`.
+-- Undo:     rollback/319_window_trigger_probe.sql; `runner.ts cleanup`.
 -- transaction: yes
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 

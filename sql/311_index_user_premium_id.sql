@@ -1,0 +1,21 @@
+-- 311_index_user_premium_id.sql
+-- What:     index "emailai_migration_User_premiumId_idx" on "User" ("premiumId"): the
+--           package's own, not the app's (emailai-schema.md has none). Rule 3 asks
+--           "who holds this premium?" in the window triggers (a premium change, a
+--           sign-up, a user deleted) and per backfill batch; without it that is a
+--           sequential scan of "User" inside the app's transaction. Named with the
+--           package prefix so no check mistakes it for an app index; removed with the
+--           package (cleanup, ley down).
+-- Requires: nothing (the column is the old app's).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "User": CONCURRENTLY, so app reads and writes go
+--           on; it waits for older writing transactions (bounded by --index-wait),
+--           never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID leftover of a failed build is dropped
+--           (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     rollback/311_index_user_premium_id.sql; `runner.ts cleanup`.
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: emailai_migration_User_premiumId_idx
+-- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
+-- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
+-- squawk-ignore-file require-lock-timeout, require-statement-timeout
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "emailai_migration_User_premiumId_idx" ON "User" ("premiumId");
