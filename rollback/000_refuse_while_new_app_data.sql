@@ -44,7 +44,8 @@ BEGIN
     SELECT count(*) INTO v_members FROM emailai_migration.memberships_not_written(NULL);
   END IF;
   SELECT count(*) INTO v_foreign FROM public."Organization" o
-  WHERE NOT EXISTS (SELECT 1 FROM emailai_migration.created_organization c WHERE c.organization_id = o.id);
+  WHERE NOT EXISTS (SELECT 1 FROM emailai_migration.created_organization c WHERE c.organization_id = o.id)
+    AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = o.id);
   SELECT count(*) INTO v_edited FROM emailai_migration.organizations_edited_by_app(NULL);
   IF v_inboxes + v_members + v_foreign + v_edited > 0 THEN
     RAISE EXCEPTION 'the new app wrote data the schema rollback would drop: % inbox link(s), % membership(s), % organization(s) it created, % organization(s) of the migration it edited; nothing was dropped',

@@ -38,7 +38,9 @@ BEGIN
   ELSIF to_regclass('public."Organization"') IS NOT NULL
         AND to_regclass('emailai_migration.created_organization') IS NOT NULL THEN
     EXECUTE 'SELECT ''the registry still names '' || count(*) || '' organization(s) of the migration in "Organization"''
-             FROM emailai_migration.created_organization c JOIN public."Organization" o ON o.id = c.organization_id
+             FROM (SELECT organization_id FROM emailai_migration.created_organization
+                   UNION ALL SELECT organization_id FROM emailai_migration.team_organization) c
+             JOIN public."Organization" o ON o.id = c.organization_id
              HAVING count(*) > 0' INTO v_reason;
   END IF;
   IF v_reason IS NOT NULL THEN

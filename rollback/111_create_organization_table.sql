@@ -28,7 +28,9 @@ BEGIN
   IF coalesce(current_setting('emailai_migration.force', true), '') <> 'on' THEN
     SELECT count(*) INTO v_foreign FROM public."Organization" o
     WHERE NOT EXISTS (SELECT 1 FROM emailai_migration.created_organization c
-                      WHERE c.organization_id = o.id);
+                      WHERE c.organization_id = o.id)
+      AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_organization t
+                      WHERE t.organization_id = o.id);
     SELECT count(*) INTO v_edited FROM emailai_migration.organizations_edited_by_app(NULL);
   END IF;
   IF v_foreign + v_edited > 0 THEN

@@ -347,12 +347,13 @@ LANGUAGE sql STABLE AS $$
     SELECT ch.organization_id, array_agg(DISTINCT ch.change ORDER BY ch.change) AS changes
     FROM changes ch GROUP BY ch.organization_id
   )
-  SELECT o.id, o.name, c.organization_id IS NOT NULL, coalesce(p.changes, '{}')
+  SELECT o.id, o.name, (c.organization_id IS NOT NULL OR t.organization_id IS NOT NULL), coalesce(p.changes, '{}')
   FROM public."Organization" o
   LEFT JOIN emailai_migration.created_organization c ON c.organization_id = o.id
+  LEFT JOIN emailai_migration.team_organization t ON t.organization_id = o.id
   LEFT JOIN per_organization p ON p.organization_id = o.id
   WHERE (p_organization_id IS NULL OR o.id = p_organization_id)
-    AND (c.organization_id IS NULL OR p.organization_id IS NOT NULL)
+    AND ((c.organization_id IS NULL AND t.organization_id IS NULL) OR p.organization_id IS NOT NULL)
   ORDER BY o.id
   LIMIT p_limit
 $$;

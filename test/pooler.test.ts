@@ -117,6 +117,17 @@ s.test('schema through a quiet pooler with one backend for everybody: exit 3, no
   assert.is(await databaseSnapshot(db.sql), before, 'nothing changed');
 });
 
+s.test('preflight through either pooler: ✗ direct connection, exit 3', async db => {
+  for (const mode of ['fresh', 'one-server'] as const) {
+    const r = await runner(db, ['preflight'], { DATABASE_URL: (await pooler(db, mode)).url });
+    assert.is(r.code, 3, `${mode}: ${r.stderr.slice(-1500)}`);
+    assert.match(r.stderr, /✗ direct connection\s+.*goes through a transaction-mode pooler/, `${mode}: ${r.stderr.slice(-1500)}`);
+  }
+  const direct = await runner(db, ['preflight', '--json']);
+  const item = (JSON.parse(direct.stdout).items as { item: string; status: string }[]).find(i => i.item === 'direct connection');
+  assert.is(item?.status, 'ok');
+});
+
 s.test('directly, schema is not refused; then backfill through either pooler is, and leaves migration_log as it was', async db => {
   const direct = await runner(db, ['schema']);
   assert.is(direct.code, 0, direct.stderr);

@@ -12,6 +12,8 @@ import { QUERIES_DIR } from '../paths.ts';
 import { PRISMA_MIGRATIONS } from './schema.ts';
 import type { LockSettings } from '../steps.ts';
 import { proveWindowTriggers } from '../window-triggers.ts';
+import type { Target } from '../connection.ts';
+import { directConnectionProblem } from '../pooler.ts';
 import * as log from '../log.ts';
 
 /** Connections the runner opens at most at once (control + batch + verify), plus headroom. */
@@ -26,9 +28,12 @@ export interface PreflightItem {
   detail: string;
 }
 
-export async function preflightItems(sql: Sql, maxTransactionAge: number, settings: LockSettings, appRoles: string[]): Promise<PreflightItem[]> {
+export async function preflightItems(sql: Sql, maxTransactionAge: number, settings: LockSettings, appRoles: string[], target?: Target): Promise<PreflightItem[]> {
   const items: PreflightItem[] = [];
   const add = (item: string, status: PreflightItem['status'], detail: string) => items.push({ item, status, detail });
+  // First: through a transaction-mode pooler every later answer could come from another backend.
+  const pooled = await directConnectionProblem(sql, target);
+  add('direct connection', pooled ? 'fail' : 'ok', pooled ?? 'one session, one backend (no transaction-mode pooler)');
   const [s] = await sql.file(join(QUERIES_DIR, 'preflight_server.sql'), [maxTransactionAge]);
 
   add('server version', s.server_version_num >= 130000 ? 'ok' : 'fail',
@@ -147,7 +152,7 @@ export function failedItems(items: PreflightItem[]): PreflightItem[] {
 
 /** Throws RefusedError listing the failed items; `up` runs it before anything else. */
 export async function assertPreflight(ctx: Context): Promise<PreflightItem[]> {
-  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options));
+  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options), ctx.target);
   const failed = failedItems(items);
   if (failed.length) {
     printItems(items);
@@ -162,7 +167,7 @@ function printItems(items: PreflightItem[]): void {
 
 export async function run(ctx: Context): Promise<number> {
   log.info(`preflight: ${ctx.target.display}`);
-  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options));
+  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options), ctx.target);
   const failed = failedItems(items);
   printItems(items);
   log.info(failed.length ? `preflight: ${failed.length} item(s) failed; nothing was changed` : 'preflight: ready');

@@ -12,4 +12,6 @@ JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_proc p ON p.oid = t.tgfoid
 JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'emailai_migration' AND NOT t.tgisinternal
+  -- triggers on the app's tables: the registry's own fire only inside those functions
+  AND c.relnamespace = 'public'::regnamespace
 ORDER BY c.relname, t.tgname
