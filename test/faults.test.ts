@@ -7,6 +7,7 @@ import type { Sql } from 'postgres';
 import { dbSuite, runner, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
 import { PACKAGE_LOCK_KEY } from '../lib/package-lock.ts';
+import { databaseSnapshot } from './snapshot.ts';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
@@ -274,3 +275,18 @@ busy.test('schema as a role that does not own the tables: exit 3 before anything
   }
 });
 busy.run();
+
+// ─── the way back on a database never migrated ─────────────────────────────────
+const never = dbSuite('faults: rollback --schema on a database never migrated', async db => {
+  await loadFixture(db.sql, { users: 20, edgeCases: false });
+});
+never.test('changes nothing: no migration_log, no package schema', async db => {
+  const before = await databaseSnapshot(db.sql);
+  for (const args of [['rollback', '--schema'], ['rollback', '--orgs', '--dry-run']]) {
+    const r = await runner(db, args);
+    assert.ok(r.code === 0 || r.code === 3, `${args.join(' ')}: exit ${r.code}\n${r.stderr.slice(-1500)}`);
+    assert.match(r.stderr, /nothing to roll back|has not run|never|no data to undo/i, `${args.join(' ')}: ${r.stderr.slice(-1500)}`);
+  }
+  assert.is(await databaseSnapshot(db.sql), before, 'the way back on a never-migrated database changed it');
+});
+never.run();

@@ -120,6 +120,10 @@ m.test('monitor: a dropped index and the sequential scans it causes -> exit 1 wi
   // The printed fix works: run it, reset the counters, monitor passes again.
   await db.sql.unsafe(missing.next);
   await db.sql`select pg_stat_reset_single_table_counters('public."OrganizationMember"'::regclass)`;
+  // And "Organization"'s: the checks verify and monitor run read it whole (the app's
+  // schema has no index on "premiumId"), so on a fixture this small the suite's own
+  // earlier runs sit right at the 1 % threshold.
+  await db.sql`select pg_stat_reset_single_table_counters('public."Organization"'::regclass)`;
   await flushStats(db);
   const again = await runner(db, ['monitor']);
   assert.is(again.code, 0, again.stdout + again.stderr);
