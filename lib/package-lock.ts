@@ -37,6 +37,7 @@ export interface HeldLock {
 
 /** The lock this process holds, if any: what assertPackageLockHeld checks against. */
 let held: { pid: number } | undefined;
+let lastFullCheck = 0;
 
 export async function acquirePackageLock(sql: Sql, target?: PoolerTarget): Promise<HeldLock> {
   const conn: ReservedSql = await sql.reserve();
@@ -99,11 +100,18 @@ export async function acquirePackageLock(sql: Sql, target?: PoolerTarget): Promi
  */
 export async function assertPackageLockHeld(sql: Sql): Promise<void> {
   if (!held) return;
-  if (!(await lockHeldBy(sql, held.pid))) {
+  // Cheap, every batch: if nobody holds the lock, this transaction gets it (and the
+  // command stops). Reading pg_locks for *who* holds it costs about 10 ms a batch
+  // (measured: 1.45x against 1.24x the reference at 10k users), so that finer check,
+  // which catches a second runner that took the freed lock, runs at most once a second.
+  const [{ free }] = await sql`select pg_try_advisory_xact_lock(${PACKAGE_LOCK_KEY}) as free`;
+  const due = performance.now() - lastFullCheck > 1000;
+  if (free || (due && !(await lockHeldBy(sql, held.pid)))) {
     held = undefined;
     throw new PackageLockLostError('the package lock was lost (the session holding it ended: terminated, or an idle or network timeout); ' +
       'nothing more was changed; run the same command again to resume');
   }
+  if (due) lastFullCheck = performance.now();
 }
 
 async function lockHeldBy(sql: Sql, pid: number): Promise<boolean> {
