@@ -4,9 +4,10 @@
 // That session can end under us (pg_terminate_backend, an idle_session_timeout of
 // the role, a network cut) and the lock with it; a second runner could then take it.
 // So every batch and every step checks, inside its own transaction, that the lock is
-// still held by our lock session (assertPackageLockHeld) and stops the command when
-// it is not: at most the one batch in flight overlaps a second runner, and every
-// batch is guarded, so that overlap creates nothing twice.
+// still held (assertPackageLockHeld) and stops the command when it is not. A lock
+// nobody holds is seen at once; a second runner that took it is seen within a second
+// (pg_locks is read at most once a second), and every batch is guarded, so that
+// overlap creates nothing twice.
 //
 // The lock holds only on a real session: before taking it the connection is probed
 // for a transaction-mode pooler (lib/pooler.ts) and refused (exit 3) if it is one,
