@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
 import { describeConnectionError, isConnectionLoss, passwordVisibilityWarning, resolveTarget, type Target } from './lib/connection.ts';
 import { bounded, int, makeOpener, type Context, type Options } from './lib/context.ts';
-import { EXIT } from './lib/errors.ts';
+import { EXIT, exitCodeOf } from './lib/errors.ts';
 import { lockSettingsFromEnv } from './lib/steps.ts';
 import * as log from './lib/log.ts';
 
@@ -170,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** The one place a failure becomes a line on stderr, an exit code, and in --json mode the document. */
 function failure(err: unknown, command: string, target: Target): number {
-  const e = err as { exitCode?: number; message?: string; stack?: string; step?: string };
+  const e = err as { message?: string; stack?: string; step?: string };
   const connection = describeConnectionError(err, target);
   let code: number, message: string;
   if (connection) {
@@ -185,7 +185,7 @@ function failure(err: unknown, command: string, target: Target): number {
     [code, message] = [EXIT.failed, `${command}: the connection to ${target.display} was lost${where} (${e.message ?? e}); ` +
       'every finished batch and step is committed: run the same command again to resume'];
   } else {
-    [code, message] = [e.exitCode === EXIT.usage || e.exitCode === EXIT.refused ? e.exitCode : EXIT.failed, e.message ?? String(err)];
+    [code, message] = [exitCodeOf(err), e.message ?? String(err)];
   }
   log.error(message);
   if (code === EXIT.failed && !isConnectionLoss(err)) {

@@ -17,6 +17,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import dotenv from 'dotenv';
+import { UsageError } from './errors.ts';
 import { addSecret, scrub } from './log.ts';
 
 dotenv.config();
@@ -60,10 +61,10 @@ export function resolveTarget(url: string | undefined, opts: ResolveOptions = {}
     try {
       u = new URL(url);
     } catch {
-      throw Object.assign(new Error(`the database URL is not a valid URL (${scrub(url)}): expected postgres://user@host:port/database`), { exitCode: 2 });
+      throw new UsageError(`the database URL is not a valid URL (${scrub(url)}): expected postgres://user@host:port/database`);
     }
     if (!/^postgres(ql)?:$/.test(u.protocol)) {
-      throw Object.assign(new Error(`the database URL must start with postgres:// or postgresql://, got ${u.protocol}//…`), { exitCode: 2 });
+      throw new UsageError(`the database URL must start with postgres:// or postgresql://, got ${u.protocol}//…`);
     }
     const inQuery = u.searchParams.get('password');
     if (u.password || inQuery) {

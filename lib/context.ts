@@ -2,6 +2,7 @@
 // lock settings. Connections are opened by the command, closed by the runner.
 import type { Sql } from 'postgres';
 import { connect, type Target } from './connection.ts';
+import { UsageError } from './errors.ts';
 import type { LockSettings } from './steps.ts';
 
 export type Options = Record<string, string | boolean | string[] | undefined>;
@@ -59,7 +60,7 @@ export function bounded(key: keyof typeof BOUNDS, value: number, source = `--${k
   const b = BOUNDS[key];
   if (value < b.min || value > b.max) {
     const why = key === 'lock-timeout' && value < b.min ? ' (0 would turn the timeout off: the app would queue behind the DDL)' : '';
-    throw Object.assign(new Error(`${source} ${value} is outside ${b.min}–${b.max}${b.unit ? ' ' + b.unit : ''}${why}`), { exitCode: 2 });
+    throw new UsageError(`${source} ${value} is outside ${b.min}–${b.max}${b.unit ? ' ' + b.unit : ''}${why}`);
   }
   return value;
 }
@@ -87,7 +88,7 @@ export function int(options: Options, key: string, fallback: number): number {
   const v = str(options, key);
   if (v === undefined) return fallback;
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw Object.assign(new Error(`--${key} takes a whole number, got "${v}"`), { exitCode: 2 });
+    throw new UsageError(`--${key} takes a whole number, got "${v}"`);
   }
   return Number(v);
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Sql } from 'postgres';
 import { connect as open, resolveTarget, type Target } from './connection.ts';
+import { CleanedUpError, NewAppDataError, SchemaConflictError } from './errors.ts';
 import { acquirePackageLock, type HeldLock } from './package-lock.ts';
 import { lockSettingsFromEnv, runStep, StepError, type LockSettings, type StepResult } from './steps.ts';
 import type { Migration } from './migration.ts';
@@ -75,9 +76,8 @@ export async function setup(client: Client): Promise<{ name: string }[]> {
     select 1 from migration_log where to_regclass('public.migration_log') is not null
       and migration_name = 'cleanup' and status = 'completed'`.catch(() => []);
   if (cleaned) {
-    throw Object.assign(new Error('the migration was finished and cleaned up (migration_log has a completed cleanup row): ' +
-      'there is nothing for ley to do, and re-running it would reinstall the window triggers; nothing was changed'),
-      { code: 'EMAILAI_CLEANED_UP' });
+    throw new CleanedUpError('the migration was finished and cleaned up (migration_log has a completed cleanup row): ' +
+      'there is nothing for ley to do, and re-running it would reinstall the window triggers; nothing was changed');
   }
   const [{ present }] = await client.sql`select to_regclass('emailai_migration.ley_migrations') is not null as present`;
   if (!present) return [];
@@ -138,11 +138,10 @@ export async function loop(client: Client, files: { name: string; abs: string }[
     if (method === 'up') {
       const conflicts = await conflictingSchemaObjects(sql);
       if (conflicts.length) {
-        throw Object.assign(new Error(
+        throw new SchemaConflictError(
           `these objects exist but differ from the expected definition; nothing was changed:\n` +
           conflicts.map(c => `    ${c.object_type} ${c.object_name}: expected ${c.expected}, found ${c.actual}`).join('\n') +
-          `\n  Fix or drop them by hand (see checks/schema_objects_missing_or_different.sql), then run this again.`),
-          { code: 'EMAILAI_SCHEMA_CONFLICT' });
+          `\n  Fix or drop them by hand (see checks/schema_objects_missing_or_different.sql), then run this again.`);
       }
     }
     if (method === 'down') await refuseWhileNewAppData(client, files);
@@ -194,7 +193,7 @@ async function refuseWhileNewAppData(client: Client, files: { name: string; abs:
       await runStep(client.sql, join(ROLLBACK_DIR, migration.downGuard), client.settings, client.sessionSettings);
     } catch (err) {
       const cause = err instanceof StepError ? err.cause as { message?: string; hint?: string } : err as { message?: string; hint?: string };
-      throw Object.assign(new Error(`${cause?.message ?? String(err)}${cause?.hint ? `\n  ${cause.hint}` : ''}`), { code: 'EMAILAI_NEW_APP_DATA' });
+      throw new NewAppDataError(`${cause?.message ?? String(err)}${cause?.hint ? `\n  ${cause.hint}` : ''}`);
     }
   }
 }

@@ -15,20 +15,11 @@
 import { join } from 'node:path';
 import type { ReservedSql, Sql } from 'postgres';
 import { QUERIES_DIR } from './paths.ts';
+import { LockHeldError, PackageLockLostError, PoolerRefusedError } from './errors.ts';
 import * as log from './log.ts';
-import { PoolerRefusedError, directConnectionProblem, POOLER_FIX, type PoolerTarget } from './pooler.ts';
+import { directConnectionProblem, POOLER_FIX, type PoolerTarget } from './pooler.ts';
 
 export const PACKAGE_LOCK_KEY = 727366001;
-
-export class LockHeldError extends Error {
-  code = 'EMAILAI_LOCK_HELD';
-  exitCode = 3;
-}
-
-export class PackageLockLostError extends Error {
-  code = 'EMAILAI_LOCK_LOST';
-  exitCode = 1;
-}
 
 export interface HeldLock {
   /** The backend pid of the session that holds the lock. */

@@ -21,7 +21,7 @@
 import { randomInt } from 'node:crypto';
 import type { ReservedSql, Sql } from 'postgres';
 import { connect, type Target } from './connection.ts';
-import { RefusedError } from './errors.ts';
+import { PoolerRefusedError } from './errors.ts';
 
 /** Where we connect (connection.ts's Target: the host and port are what (d) reads). */
 export type PoolerTarget = Target;
@@ -134,10 +134,6 @@ export async function directConnectionProblem(sql: Sql, target?: PoolerTarget, r
 export async function assertDirectConnection(sql: Sql, target?: PoolerTarget, reserved?: ReservedSql): Promise<void> {
   const problem = await directConnectionProblem(sql, target, reserved);
   if (problem) throw new PoolerRefusedError(problem);
-}
-
-export class PoolerRefusedError extends RefusedError {
-  code = 'EMAILAI_POOLER';
 }
 
 export const POOLER_FIX = FIX;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Sql } from 'postgres';
 import { BOUNDS, bounded } from './context.ts';
+import { UsageError } from './errors.ts';
 import * as log from './log.ts';
 import { assertPackageLockHeld } from './package-lock.ts';
 import { QUERIES_DIR } from './paths.ts';
@@ -34,7 +35,7 @@ export function lockSettingsFromEnv(env = process.env): LockSettings {
   const num = (key: 'lock-timeout' | 'lock-retries' | 'index-wait', d: number) => {
     const name = BOUNDS[key].env, v = env[name];
     if (v === undefined || v === '') return d;
-    if (!/^\d+$/.test(v)) throw Object.assign(new Error(`${name} takes a whole number, got "${v}"`), { exitCode: 2 });
+    if (!/^\d+$/.test(v)) throw new UsageError(`${name} takes a whole number, got "${v}"`);
     return bounded(key, Number(v), name);
   };
   return {

@@ -6,7 +6,7 @@
 // counters, never rows.
 import type { Sql } from 'postgres';
 import { batchSize, type Context, int } from '../context.ts';
-import { RefusedError } from '../errors.ts';
+import { InterruptedError, RefusedError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -26,10 +26,6 @@ export interface PassSummary {
   batches: number;
   ms: number;
   skipped: boolean;
-}
-
-export class InterruptedError extends Error {
-  exitCode = 1;
 }
 
 export async function batch(sql: Sql, pass: string, after: string | null, size: number, settings: LockSettings) {

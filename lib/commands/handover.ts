@@ -18,7 +18,7 @@
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int } from '../context.ts';
-import { RefusedError } from '../errors.ts';
+import { InterruptedError, RefusedError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { HANDOVER_DIR, QUERIES_DIR, ROLLBACK_DIR } from '../paths.ts';
@@ -76,7 +76,7 @@ export async function run(ctx: Context): Promise<number> {
       for (const pass of CATCH_UP_PASSES) {
         let after: string | null = null, changed = 0;
         for (;;) {
-          if (ctx.interrupted()) throw new Error(`interrupted during the catch-up (pass ${pass}); nothing was dropped: run handover again`);
+          if (ctx.interrupted()) throw new InterruptedError(`interrupted during the catch-up (pass ${pass}); nothing was dropped: run handover again`);
           const r = await batch(sql, pass, after, size, ctx.settings);
           changed += r.rows_changed;
           after = r.last_key;

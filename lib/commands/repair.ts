@@ -12,7 +12,7 @@
 // back, so the counts printed are exactly what a real run would change.
 import type { Sql } from 'postgres';
 import { batchSize, type Context, int, str } from '../context.ts';
-import { RefusedError, UsageError } from '../errors.ts';
+import { InterruptedError, RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { inShortTransaction } from '../short-transaction.ts';
@@ -82,7 +82,7 @@ async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
   let after: string | null = null;
   let premiums = 0, changed = 0, batches = 0;
   for (;;) {
-    if (ctx.interrupted()) throw new Error('interrupted; every finished batch is committed: run repair --seats again');
+    if (ctx.interrupted()) throw new InterruptedError('interrupted; every finished batch is committed: run repair --seats again');
     const r: { last_key: string | null; seen: number; changed: number } = await apply(sql, ctx, dryRun, async tx => {
       const [row] = await tx`
         with batch as (

@@ -172,14 +172,8 @@ export async function run(ctx: Context): Promise<number> {
   let leyDown: string[] = [];
   if (chosen === 'schema') {
     // ley's driver takes the package lock itself (released above).
-    try {
-      leyDown = await ley.down({ cwd: PACKAGE_DIR, dir: 'migrations', all: true,
-        config: { driver, target: ctx.target, settings: ctx.settings, force } satisfies driver.DriverConfig & { driver: typeof driver } });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'EMAILAI_LOCK_HELD' || code === 'EMAILAI_NEW_APP_DATA') throw new RefusedError((err as Error).message);
-      throw err;
-    }
+    leyDown = await ley.down({ cwd: PACKAGE_DIR, dir: 'migrations', all: true,
+      config: { driver, target: ctx.target, settings: ctx.settings, force } satisfies driver.DriverConfig & { driver: typeof driver } });
     // ley returns without calling the driver when its history is already empty: the
     // bookkeeping a previous run left (or a version before issue 16) goes here.
     if (!leyDown.length) await driver.dropEmptyBookkeeping(control, ctx.settings);

@@ -37,16 +37,8 @@ export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): P
   }
   log.info(`schema: ${ctx.target.display} (lock_timeout ${ctx.settings.lockTimeoutMs} ms, ${ctx.settings.lockRetries} retries)`);
   const config: driver.DriverConfig & { driver: typeof driver } = { driver, target: ctx.target, settings: ctx.settings, force: opts.force, appRoles: appRoles(ctx.options) };
-  let applied: string[];
-  try {
-    // ley's types know only its own drivers' configs; ours is passed through to lib/ley-driver.ts.
-    applied = await ley.up({ cwd: PACKAGE_DIR, dir: 'migrations', config: config as unknown as Record<string, unknown> });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'EMAILAI_LOCK_HELD') throw new RefusedError((err as Error).message);
-    if ((err as { code?: string }).code === 'EMAILAI_SCHEMA_CONFLICT') throw new RefusedError((err as Error).message);
-    if ((err as { code?: string }).code === 'EMAILAI_CLEANED_UP') throw new RefusedError((err as Error).message);
-    throw err;
-  }
+  // ley's types know only its own drivers' configs; ours is passed through to lib/ley-driver.ts.
+  const applied = await ley.up({ cwd: PACKAGE_DIR, dir: 'migrations', config: config as unknown as Record<string, unknown> });
   log.info(applied.length ? `schema: applied ${applied.join(', ')}` : 'schema: already up to date, nothing to do');
   await prismaHistory(sql, prismaDir);
   return { applied, steps: [] };
