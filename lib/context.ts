@@ -1,11 +1,34 @@
 // What every command gets from runner.ts: its options, the target database and the
 // lock settings. Connections are opened by the command, closed by the runner.
+// Each command module owns its flags (`flags`, from which runner.ts builds a strict
+// parser: a flag the command does not declare is a usage error) and its one-line
+// `summary`, and reads its values once, at the top of `run`.
 import type { Sql } from 'postgres';
 import { connect, type Target } from './connection.ts';
 import { UsageError } from './errors.ts';
-import type { LockSettings } from './steps.ts';
+import { BOUNDS, bounded, type LockSettings } from './lock-settings.ts';
 
 export type Options = Record<string, string | boolean | string[] | undefined>;
+
+/** One flag, as node:util's parseArgs takes it (every value is read as a string, then parsed). */
+export interface Flag { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
+export type Flags = Record<string, Flag>;
+export const TEXT = { type: 'string' } as const satisfies Flag;
+export const YES = { type: 'boolean' } as const satisfies Flag;
+
+/** Every command takes these. */
+export const COMMON_FLAGS = { 'database-url': TEXT, json: YES, debug: YES, help: { type: 'boolean', short: 'h' } } as const satisfies Flags;
+/** The commands that run steps or batches under lock_timeout (BOUNDS, and their variables). */
+export const LOCK_FLAGS = { 'lock-timeout': TEXT, 'lock-retries': TEXT, 'index-wait': TEXT } as const satisfies Flags;
+/** The batched commands (batchSize). */
+export const BATCH_FLAGS = { 'batch-size': TEXT, 'allow-long-batches': YES } as const satisfies Flags;
+
+/** What runner.ts loads for a command: lib/commands/<name>.ts. */
+export interface CommandModule {
+  summary: string;
+  flags: Flags;
+  run(ctx: Context): Promise<number>;
+}
 
 export interface Context {
   command: string;
@@ -40,30 +63,7 @@ export function appRoles(options: Options, env = process.env): string[] {
   return list.flatMap(v => v.split(',')).map(r => r.trim()).filter(Boolean);
 }
 
-/**
- * The bounds of the settings that decide how long the app can wait behind us. A
- * lock_timeout of 0 turns the timeout off (the app then queues behind our DDL for as
- * long as any transaction holds the table: 11.9 s measured); a batch of a million
- * rows holds its row locks for seconds (8.0 s measured).
- */
-export const BOUNDS = {
-  'lock-timeout': { min: 10, max: 2000, unit: 'ms', env: 'EMAILAI_LOCK_TIMEOUT_MS' },
-  'lock-retries': { min: 0, max: 1000, unit: '', env: 'EMAILAI_LOCK_RETRIES' },
-  'index-wait': { min: 1000, max: 3_600_000, unit: 'ms', env: 'EMAILAI_INDEX_WAIT_MS' },
-  'batch-size': { min: 1, max: 20_000, unit: 'rows', env: undefined },
-} as const;
-
 export const DEFAULT_BATCH_SIZE = 2000;
-
-/** A whole number within BOUNDS[key], else a usage error (exit 2) that says why. */
-export function bounded(key: keyof typeof BOUNDS, value: number, source = `--${key}`): number {
-  const b = BOUNDS[key];
-  if (value < b.min || value > b.max) {
-    const why = key === 'lock-timeout' && value < b.min ? ' (0 would turn the timeout off: the app would queue behind the DDL)' : '';
-    throw new UsageError(`${source} ${value} is outside ${b.min}–${b.max}${b.unit ? ' ' + b.unit : ''}${why}`);
-  }
-  return value;
-}
 
 /**
  * --batch-size for every batched command: 1 to 20,000 rows, since one batch is one

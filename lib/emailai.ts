@@ -2,6 +2,12 @@
 import type { Sql } from 'postgres';
 import { RefusedError } from './errors.ts';
 
+/** The new app's two Prisma migrations whose objects the schema phase creates (migrations/0001, 0002). */
+export const PRISMA_MIGRATIONS = [
+  '20250930165011_add_organizations_multi_tenant',
+  '20250930170000_add_shared_resources',
+];
+
 export const EMAILAI_TABLES = ['User', 'Account', 'EmailAccount', 'Premium', 'Rule', 'Group', 'Knowledge', 'Category', '_prisma_migrations'];
 
 export async function missingEmailAiTables(sql: Sql): Promise<string[]> {

@@ -7,13 +7,13 @@
 //   - migration_log rows, and a refusal when an object exists but differs.
 // ley calls connect(config) -> setup(client) -> loop(client, files, method) -> end(client).
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Sql } from 'postgres';
 import { connect as open, resolveTarget, type Target } from './connection.ts';
 import { CleanedUpError, NewAppDataError, SchemaConflictError } from './errors.ts';
 import { acquirePackageLock, type HeldLock } from './package-lock.ts';
-import { lockSettingsFromEnv, runStep, StepError, type LockSettings, type StepResult } from './steps.ts';
-import type { Migration } from './migration.ts';
+import { lockSettingsFromEnv, type LockSettings } from './lock-settings.ts';
+import { runStep, StepError, type StepResult } from './steps.ts';
+import { loadMigration as load } from './migration.ts';
 import { logEnd, logRolledBack, logStart } from './migration-log.ts';
 import { ROLLBACK_DIR, SQL_DIR } from './paths.ts';
 import { conflictingSchemaObjects } from './schema-objects.ts';
@@ -113,11 +113,6 @@ export async function dropEmptyBookkeeping(sql: Sql, settings: LockSettings): Pr
   }
   const [{ schema }] = await sql`select to_regnamespace('emailai_migration') is not null as schema`;
   if (schema) await runStep(sql, join(ROLLBACK_DIR, '020_package_registry.sql'), settings);
-}
-
-async function load(abs: string): Promise<Migration> {
-  const mod = await import(pathToFileURL(abs).href);
-  return (mod.default ?? mod) as Migration;
 }
 
 async function prismaAlreadyApplied(sql: Sql, name: string): Promise<boolean> {

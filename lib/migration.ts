@@ -1,9 +1,11 @@
 // A ley migration of this package: an ordered list of sql/ files to apply and of
 // rollback/ files that undo them. Each file runs through runStep (lock-safe).
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Sql } from 'postgres';
-import { runStep, type LockSettings, type StepResult } from './steps.ts';
-import { ROLLBACK_DIR, SQL_DIR } from './paths.ts';
+import type { LockSettings } from './lock-settings.ts';
+import { runStep, type StepResult } from './steps.ts';
+import { MIGRATIONS_DIR, ROLLBACK_DIR, SQL_DIR } from './paths.ts';
 
 export interface MigrationContext {
   sql: Sql;
@@ -47,4 +49,13 @@ export function defineMigration(def: MigrationDefinition): Migration {
     },
     undo: ctx => run(ctx, ROLLBACK_DIR, def.down),
   };
+}
+
+/**
+ * A migration of migrations/ (a file name there, or an absolute path), read as ley
+ * reads it: the plan of the steps is that folder, and lib/ reads it, never imports it.
+ */
+export async function loadMigration(file: string): Promise<Migration> {
+  const mod = await import(pathToFileURL(file.startsWith('/') ? file : join(MIGRATIONS_DIR, file)).href);
+  return (mod.default ?? mod) as Migration;
 }

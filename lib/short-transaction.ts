@@ -3,17 +3,8 @@
 // failure: the data batches of backfill, rollback and repair all run through here.
 // Each first checks that the command still holds the package lock (package-lock.ts).
 import type { Sql } from 'postgres';
+import { backoffMs, RETRYABLE, sleep, type LockSettings } from './lock-settings.ts';
 import { assertPackageLockHeld } from './package-lock.ts';
-import type { LockSettings } from './steps.ts';
-
-export const RETRYABLE = new Set(['55P03', '40P01', '40001']);
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-/** Backoff before try `attempt + 1`: doubling from 50 ms, at most 5 s, with jitter. */
-export function backoffMs(attempt: number): number {
-  return Math.round(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)) * (0.5 + Math.random() / 2));
-}
 
 /**
  * A foreign-key violation (23503) a batch meets when a row it reads is deleted under it

@@ -9,41 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Sql } from 'postgres';
-import { BOUNDS, bounded } from './context.ts';
-import { UsageError } from './errors.ts';
+import { backoffMs, RETRYABLE, sleep, type LockSettings } from './lock-settings.ts';
 import * as log from './log.ts';
 import { assertPackageLockHeld } from './package-lock.ts';
 import { QUERIES_DIR } from './paths.ts';
-import { backoffMs, RETRYABLE } from './short-transaction.ts';
-
-export interface LockSettings {
-  /** lock_timeout of every DDL statement, in ms. */
-  lockTimeoutMs: number;
-  /** How many times a statement that hit lock_timeout is tried again. */
-  lockRetries: number;
-  /** lock_timeout of CREATE INDEX CONCURRENTLY's waits for older transactions, in ms. */
-  indexWaitMs: number;
-}
-
-export const defaultLockSettings: LockSettings = {
-  lockTimeoutMs: 100,
-  lockRetries: 40,
-  indexWaitMs: 60_000,
-};
-
-export function lockSettingsFromEnv(env = process.env): LockSettings {
-  const num = (key: 'lock-timeout' | 'lock-retries' | 'index-wait', d: number) => {
-    const name = BOUNDS[key].env, v = env[name];
-    if (v === undefined || v === '') return d;
-    if (!/^\d+$/.test(v)) throw new UsageError(`${name} takes a whole number, got "${v}"`);
-    return bounded(key, Number(v), name);
-  };
-  return {
-    lockTimeoutMs: num('lock-timeout', defaultLockSettings.lockTimeoutMs),
-    lockRetries: num('lock-retries', defaultLockSettings.lockRetries),
-    indexWaitMs: num('index-wait', defaultLockSettings.indexWaitMs),
-  };
-}
 
 export interface StepFile {
   path: string;
@@ -94,8 +63,6 @@ export class StepError extends Error {
     this.code = (cause as { code?: string })?.code;
   }
 }
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 export async function runStep(sql: Sql, path: string, settings: LockSettings,
                               sessionSettings: Record<string, string> = {}): Promise<StepResult> {

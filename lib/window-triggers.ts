@@ -20,7 +20,8 @@ import { RefusedError } from './errors.ts';
 import type { MigrationContext } from './migration.ts';
 import { QUERIES_DIR, SQL_DIR } from './paths.ts';
 import { inShortTransaction } from './short-transaction.ts';
-import { readStep, type LockSettings } from './steps.ts';
+import type { LockSettings } from './lock-settings.ts';
+import { readStep } from './steps.ts';
 
 export interface WindowTrigger {
   table: string;

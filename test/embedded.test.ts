@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import postgres from 'postgres';
-import { embeddedMajor, startEmbedded } from '../lib/embedded.ts';
+import { embeddedMajor, startEmbedded } from '../dev/embedded.ts';
 import { PACKAGE_DIR } from './helpers.ts';
 
 const s = suite('embedded PostgreSQL');
@@ -49,7 +49,7 @@ s('as root, a normal OS user (nobody) can run the suite on it too', async () => 
   }
   const code = await new Promise<number | null>(resolve => {
     const child = spawn(process.execPath,
-      [join(PACKAGE_DIR, 'node_modules/tsx/dist/cli.mjs'), '--import', './lib/exit-code-guard.ts', 'test/run.ts', 'test/harness_sanity.ts'],
+      [join(PACKAGE_DIR, 'node_modules/tsx/dist/cli.mjs'), '--import', './dev/exit-code-guard.ts', 'test/run.ts', 'test/harness_sanity.ts'],
       { cwd: PACKAGE_DIR, uid: 65534, gid: 65534, stdio: 'ignore',
         env: { PATH: process.env.PATH, HOME: tmpdir(), TMPDIR: tmpdir() } });
     child.on('close', resolve);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
 import { suite as uvuSuite } from 'uvu';
-import { startEmbedded, type EmbeddedServer } from '../lib/embedded.ts';
+import { startEmbedded, type EmbeddedServer } from '../dev/embedded.ts';
 
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -107,7 +107,7 @@ export interface RunResult {
 }
 
 const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
-const GUARD = fileURLToPath(new URL('../lib/exit-code-guard.ts', import.meta.url));
+const GUARD = fileURLToPath(new URL('../dev/exit-code-guard.ts', import.meta.url));
 
 /** Runs a TypeScript entry point of the package (runner.ts by default) as a child process. */
 export function runTs(args: string[], opts: { env?: Record<string, string | undefined>; script?: string; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<RunResult> & { child: ReturnType<typeof spawn> } {

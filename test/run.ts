@@ -14,11 +14,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { embeddedMajor, startEmbedded, type EmbeddedServer } from '../lib/embedded.ts';
+import { embeddedMajor, startEmbedded, type EmbeddedServer } from '../dev/embedded.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
-const GUARD = join(ROOT, 'lib/exit-code-guard.ts');
+const GUARD = join(ROOT, 'dev/exit-code-guard.ts');
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).sort().flatMap(name => {

@@ -4,7 +4,7 @@
 // database (lib/sql/announce_numbers.sql; "done" also re-runs the checks). Plain text
 // on stdout. A missing setting exits 2 naming it; no "[...]" placeholder is ever printed.
 import { join } from 'node:path';
-import { type Context, str } from '../context.ts';
+import { type Context, type Flags, str, TEXT } from '../context.ts';
 import { runChecks } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
@@ -108,6 +108,9 @@ We apologize for any inconvenience.`;
     default: throw new UsageError(`announce <week-before|day-before|done|paused>, got "${kind}"`);
   }
 }
+
+export const summary = 'announce <week-before|day-before|done|paused>: the runbook messages, filled in';
+export const flags: Flags = Object.fromEntries(Object.values(SETTINGS).map(s => [s.flag, TEXT]));
 
 export async function run(ctx: Context): Promise<number> {
   const kind = ctx.positionals[0];

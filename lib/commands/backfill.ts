@@ -5,18 +5,17 @@
 // work and creates nothing twice. Memory is flat: the runner holds one batch's
 // counters, never rows.
 import type { Sql } from 'postgres';
-import { batchSize, type Context, int } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, int, LOCK_FLAGS, type Options, TEXT, YES } from '../context.ts';
 import { InterruptedError, RefusedError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { Progress } from '../progress.ts';
+import { sleep, type LockSettings } from '../lock-settings.ts';
 import { DELETED_UNDER_BATCH, inShortTransaction } from '../short-transaction.ts';
-import type { LockSettings } from '../steps.ts';
 import * as log from '../log.ts';
 
 export const DATA_PHASE = 'multi_tenant_data';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 export interface PassSummary {
   pass: string;
@@ -36,9 +35,14 @@ export async function batch(sql: Sql, pass: string, after: string | null, size: 
   }, { retryOn: DELETED_UNDER_BATCH });
 }
 
-export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
-  const size = batchSize(ctx.options);
-  const sleepMs = int(ctx.options, 'sleep-ms', 0);
+export const summary = 'phase 2: the batched, resumable data migration';
+export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'sleep-ms': TEXT, restart: YES } as const satisfies Flags;
+export interface BackfillOptions { batchSize: number; sleepMs: number; restart: boolean }
+export const options = (o: Options): BackfillOptions =>
+  ({ batchSize: batchSize(o), sleepMs: int(o, 'sleep-ms', 0), restart: Boolean(o.restart) });
+
+export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<PassSummary[]> {
+  const { batchSize: size, sleepMs } = o;
   const control = ctx.open(2);
   await assertEmailAi(control);
   const [{ installed }] = await control`select to_regproc('emailai_migration.backfill_batch') is not null as installed`;
@@ -48,7 +52,7 @@ export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
   const summaries: PassSummary[] = [];
   try {
     await logged(control, DATA_PHASE, async () => {
-      if (ctx.options.restart) await control`delete from emailai_migration.backfill_checkpoint`;
+      if (o.restart) await control`delete from emailai_migration.backfill_checkpoint`;
       const passes = await control`select pass, driving_table from emailai_migration.backfill_passes() order by ordinal`;
       for (const { pass, driving_table: table } of passes) {
         const started = performance.now();
@@ -102,8 +106,9 @@ export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
 }
 
 export async function run(ctx: Context): Promise<number> {
+  const o = options(ctx.options);
   log.info(`backfill: ${ctx.target.display}`);
-  const summaries = await runBackfill(ctx);
+  const summaries = await runBackfill(ctx, o);
   if (ctx.json) log.json({ command: 'backfill', passes: summaries });
   return 0;
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, str } from '../context.ts';
+import { type Context, type Flags, str, TEXT } from '../context.ts';
 import { clientToolConnection, connect, resolveTarget } from '../connection.ts';
 import { EXIT, RefusedError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
@@ -55,15 +55,19 @@ export function defaultBackupName(now = new Date()): string {
   return `emailai-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.dump`;
 }
 
+export const summary = 'pg_dump -Fc, verified with pg_restore --list (--restore-to URL compares row counts)';
+export const flags = { file: TEXT, 'restore-to': TEXT } as const satisfies Flags;
+
 export async function run(ctx: Context): Promise<number> {
+  const restoreTo = str(ctx.options, 'restore-to');
+  const fileGiven = str(ctx.options, 'file');
   const sql = ctx.open(1);
   await assertEmailAi(sql);
   const [{ major }] = await sql`select current_setting('server_version_num')::int / 10000 as major`;
   await assertClientVersion('pg_dump', major);
-  const restoreTo = str(ctx.options, 'restore-to');
   await assertClientVersion('pg_restore', major);
 
-  const file = resolve(str(ctx.options, 'file') ?? defaultBackupName());
+  const file = resolve(fileGiven ?? defaultBackupName());
   const conn = clientToolConnection(ctx.target);
   log.info(`backup: pg_dump -Fc ${ctx.target.display} → ${file}`);
   const started = performance.now();

@@ -20,15 +20,14 @@
 // the real run would).
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, int, str } from '../context.ts';
+import { type Context, type Flags, int, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
 import { runChecks } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { ROLLBACK_DIR, QUERIES_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
-import packageObjects from '../../migrations/0003_migration_rules_and_window_triggers.ts';
-import windowTriggers from '../../migrations/0004_window_triggers.ts';
+import { loadMigration } from '../migration.ts';
 import * as log from '../log.ts';
 
 export const CLEANUP_PHASE = 'cleanup';
@@ -37,7 +36,11 @@ export const CLEANUP_PHASE = 'cleanup';
  * The undo of the package's own ley migration (triggers before the functions they
  * call), then the bookkeeping schema: one list, the migration's own.
  */
-export const CLEANUP_STEPS = [...windowTriggers.down, ...packageObjects.down, 'cleanup_package_bookkeeping.sql'];
+export async function cleanupSteps(): Promise<string[]> {
+  const windowTriggers = await loadMigration('0004_window_triggers.ts');
+  const packageObjects = await loadMigration('0003_migration_rules_and_window_triggers.ts');
+  return [...windowTriggers.down, ...packageObjects.down, 'cleanup_package_bookkeeping.sql'];
+}
 
 const SQL = (name: string) => join(QUERIES_DIR, name);
 
@@ -60,10 +63,14 @@ async function liveSince(ctx: Context, sql: Sql): Promise<{ since: Date; ageDays
   return { since: row.live_since as Date, ageDays: Number(row.age_days), source: 'migration_log multi_tenant_data' };
 }
 
+export const summary = 'phase 5: remove the window triggers and the package bookkeeping';
+export const flags = { ...LOCK_FLAGS, 'min-days': TEXT, 'deployed-at': TEXT, force: YES, 'dry-run': YES } as const satisfies Flags;
+
 export async function run(ctx: Context): Promise<number> {
   const minDays = int(ctx.options, 'min-days', 30);
   const force = Boolean(ctx.options.force);
   const dryRun = Boolean(ctx.options['dry-run']);
+  const stepFiles = await cleanupSteps();
   const sql = ctx.open(2);
   const lock = dryRun ? undefined : await acquirePackageLock(sql);
   try {
@@ -96,7 +103,7 @@ export async function run(ctx: Context): Promise<number> {
 
     const before = await inventory(sql);
     if (dryRun) {
-      if (ctx.json) log.json({ command: 'cleanup', dryRun: true, liveSince: live.since, ageDays: live.ageDays, failingChecks: failing, wouldDrop: before, steps: CLEANUP_STEPS });
+      if (ctx.json) log.json({ command: 'cleanup', dryRun: true, liveSince: live.since, ageDays: live.ageDays, failingChecks: failing, wouldDrop: before, steps: stepFiles });
       else {
         log.out(`cleanup --dry-run: would drop ${before.length} object(s), keep public.migration_log:`);
         for (const o of before) log.out(`  ${o.object_type.padEnd(8)} ${o.object_name}`);
@@ -106,7 +113,7 @@ export async function run(ctx: Context): Promise<number> {
 
     const steps = await logged(sql, CLEANUP_PHASE, async () => {
       const done = [];
-      for (const file of CLEANUP_STEPS) done.push(await runStep(sql, join(ROLLBACK_DIR, file), ctx.settings));
+      for (const file of stepFiles) done.push(await runStep(sql, join(ROLLBACK_DIR, file), ctx.settings));
       const left = await inventory(sql);
       if (left.length) throw new Error(`objects of the package remain after cleanup: ${left.map(o => `${o.object_type} ${o.object_name}`).join(', ')}`);
       return done;

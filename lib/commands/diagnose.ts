@@ -3,7 +3,7 @@
 // repair command to run when something is wrong. Exit 0 healthy, 1 a problem found,
 // 3 no such user.
 import { join } from 'node:path';
-import { type Context, str } from '../context.ts';
+import { type Context, type Flags, str, TEXT } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -19,6 +19,9 @@ interface Membership { organization_id: string; organization_name: string; role:
   premium_id: string | null; premium_tier: string | null; used_seats: number | null; max_seats: number | null; member_count: number }
 interface Inbox { email_account_id: string; email_account_email: string; organization_id: string | null;
   organization_name: string | null; user_role: string | null; problem: string | null }
+
+export const summary = 'diagnose --user <id|email>: memberships, inboxes, links, seats';
+export const flags = { user: TEXT } as const satisfies Flags;
 
 export async function run(ctx: Context): Promise<number> {
   const who = str(ctx.options, 'user');

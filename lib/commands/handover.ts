@@ -17,7 +17,7 @@
 // --dry-run prints what it would do and changes nothing.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, int } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, YES } from '../context.ts';
 import { InterruptedError, RefusedError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -36,10 +36,13 @@ async function installedTriggers(sql: Sql): Promise<Set<string>> {
   return new Set(rows.map(r => r.trigger_name as string));
 }
 
+export const summary = 'phase 4, once the new app serves all traffic: catch up, drop the window triggers (--keep-signup-organizations)';
+export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'keep-signup-organizations': YES, 'dry-run': YES } as const satisfies Flags;
+
 export async function run(ctx: Context): Promise<number> {
   const keep = Boolean(ctx.options['keep-signup-organizations']);
   const dryRun = Boolean(ctx.options['dry-run']);
-  const size = int(ctx.options, 'batch-size', 2000);
+  const size = batchSize(ctx.options);
   const control = ctx.open(2);
   const [{ installed }] = await control`select to_regproc('emailai_migration.backfill_batch') is not null as installed`;
   if (!installed) throw new RefusedError('the package is not installed here (no emailai_migration.backfill_batch): run `runner.ts up` first, or cleanup already ran; nothing was changed');

@@ -5,7 +5,7 @@
 // Every finding says what to do next. Exit 1 when any threshold is crossed.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, int } from '../context.ts';
+import { type Context, type Flags, int, TEXT } from '../context.ts';
 import { runChecks, type CheckResult } from '../checks.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -29,6 +29,9 @@ export interface MonitorThresholds {
   connectionsPct: number;
   lockWaitMs: number;
 }
+
+export const summary = 'post-deploy health: slow queries, seq scans, locks, drifted invariants';
+export const flags = { 'slow-ms': TEXT, 'min-rows': TEXT, 'seq-scan-pct': TEXT, 'connections-pct': TEXT, 'lock-wait-ms': TEXT } as const satisfies Flags;
 
 export function thresholds(ctx: Context): MonitorThresholds {
   return {

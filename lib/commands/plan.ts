@@ -3,7 +3,7 @@
 // the schema phase, and an ETA from a documented, conservative rate.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { batchSize, type Context, int } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, int, TEXT } from '../context.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
@@ -119,13 +119,13 @@ export function printPlan(p: Plan): void {
   ].join('\n'));
 }
 
+export const summary = 'dry run in a READ ONLY transaction: what each phase will do, and an ETA';
+export const flags = { ...BATCH_FLAGS, 'sleep-ms': TEXT } as const satisfies Flags;
+
 export async function run(ctx: Context): Promise<number> {
+  const o = { batchSize: batchSize(ctx.options), top: 10, sleepMs: int(ctx.options, 'sleep-ms', 0) };
   log.info(`plan: ${ctx.target.display}`);
-  const plan = await computePlan(ctx.open(1), {
-    batchSize: batchSize(ctx.options),
-    top: 10,
-    sleepMs: int(ctx.options, 'sleep-ms', 0),
-  });
+  const plan = await computePlan(ctx.open(1), o);
   if (ctx.json) log.json({ command: 'plan', ...plan });
   else printPlan(plan);
   return 0;

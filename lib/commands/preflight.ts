@@ -4,13 +4,12 @@
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { appRoles, type Context, int } from '../context.ts';
+import { appRoles, type Context, type Flags, int, LOCK_FLAGS, type Options, TEXT } from '../context.ts';
 import { EXIT, RefusedError } from '../errors.ts';
-import { missingEmailAiTables } from '../emailai.ts';
+import { missingEmailAiTables, PRISMA_MIGRATIONS } from '../emailai.ts';
 import { lockHolder } from '../package-lock.ts';
 import { QUERIES_DIR } from '../paths.ts';
-import { PRISMA_MIGRATIONS } from './schema.ts';
-import type { LockSettings } from '../steps.ts';
+import type { LockSettings } from '../lock-settings.ts';
 import { proveWindowTriggers } from '../window-triggers.ts';
 import type { Target } from '../connection.ts';
 import { directConnectionProblem } from '../pooler.ts';
@@ -150,9 +149,15 @@ export function failedItems(items: PreflightItem[]): PreflightItem[] {
   return items.filter(i => i.status === 'fail');
 }
 
+export const summary = 'read-only checks that the database and the role are ready; exit 3 if not';
+export const flags = { ...LOCK_FLAGS, 'max-transaction-age': TEXT, 'app-role': { type: 'string', multiple: true } } as const satisfies Flags;
+export interface PreflightOptions { maxTransactionAgeSeconds: number; appRoles: string[] }
+export const options = (o: Options): PreflightOptions =>
+  ({ maxTransactionAgeSeconds: int(o, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), appRoles: appRoles(o) });
+
 /** Throws RefusedError listing the failed items; `up` runs it before anything else. */
-export async function assertPreflight(ctx: Context): Promise<PreflightItem[]> {
-  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options), ctx.target);
+export async function assertPreflight(ctx: Context, o: PreflightOptions): Promise<PreflightItem[]> {
+  const items = await preflightItems(ctx.open(1), o.maxTransactionAgeSeconds, ctx.settings, o.appRoles, ctx.target);
   const failed = failedItems(items);
   if (failed.length) {
     printItems(items);
@@ -166,8 +171,9 @@ function printItems(items: PreflightItem[]): void {
 }
 
 export async function run(ctx: Context): Promise<number> {
+  const o = options(ctx.options);
   log.info(`preflight: ${ctx.target.display}`);
-  const items = await preflightItems(ctx.open(1), int(ctx.options, 'max-transaction-age', DEFAULT_MAX_TRANSACTION_AGE_SECONDS), ctx.settings, appRoles(ctx.options), ctx.target);
+  const items = await preflightItems(ctx.open(1), o.maxTransactionAgeSeconds, ctx.settings, o.appRoles, ctx.target);
   const failed = failedItems(items);
   printItems(items);
   log.info(failed.length ? `preflight: ${failed.length} item(s) failed; nothing was changed` : 'preflight: ready');

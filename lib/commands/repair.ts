@@ -11,7 +11,7 @@
 // Both idempotent. --dry-run runs the same work in a transaction that is rolled
 // back, so the counts printed are exactly what a real run would change.
 import type { Sql } from 'postgres';
-import { batchSize, type Context, int, str } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
 import { InterruptedError, RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -102,6 +102,9 @@ async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
     `${dryRun ? 'would get' : 'got'} new usedSeats/maxSeats (${batches} batch(es))`);
   return { premiums, changed, batches };
 }
+
+export const summary = 'repair --user <id|email> | repair --seats';
+export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, user: TEXT, match: TEXT, seats: YES, 'dry-run': YES } as const satisfies Flags;
 
 export async function run(ctx: Context): Promise<number> {
   const who = str(ctx.options, 'user');

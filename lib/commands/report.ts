@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, str } from '../context.ts';
+import { type Context, type Flags, str, TEXT } from '../context.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import type { CheckResult } from '../checks.ts';
 import { collectStatus, type Status } from './status.ts';
@@ -83,19 +83,22 @@ export function defaultReportName(now = new Date()): string {
   return `emailai-migration-report-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}.md`;
 }
 
-/** Writes the report to --output or the default name; returns its absolute path. */
-export async function writeReport(ctx: Context, sql: Sql, checksRun?: CheckResult[]): Promise<string> {
+export const summary = 'the Markdown report of the migration (--output FILE)';
+export const flags = { output: TEXT } as const satisfies Flags;
+
+/** Writes the report to `output` (--output) or the default name; returns its absolute path. */
+export async function writeReport(ctx: Context, sql: Sql, output: string | undefined, checksRun?: CheckResult[]): Promise<string> {
   const status = await collectStatus(sql);
   const checks = checksRun ?? (status.schemaPhaseDone ? await runVerify(sql) : undefined);
   // EMAILAI_REPORT_DIR: where the default-named report goes (the tests point it at a temp dir).
-  const path = resolve(str(ctx.options, 'output') ?? join(process.env.EMAILAI_REPORT_DIR || '.', defaultReportName()));
+  const path = resolve(output ?? join(process.env.EMAILAI_REPORT_DIR || '.', defaultReportName()));
   const teams = status.counts ? (await sql.file(join(QUERIES_DIR, 'report_teams.sql'), [20])) as unknown as TeamRow[] : [];
   writeFileSync(path, reportMarkdown(ctx.target.display, status, checks, teams));
   return path;
 }
 
 export async function run(ctx: Context): Promise<number> {
-  const path = await writeReport(ctx, ctx.open(2));
+  const path = await writeReport(ctx, ctx.open(2), str(ctx.options, 'output'));
   log.info(`report: written to ${path}`);
   if (ctx.json) log.json({ command: 'report', path });
   else log.out(path);

@@ -18,7 +18,7 @@
 import ley from 'ley';
 import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
-import { batchSize, type Context, int, str } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -30,6 +30,9 @@ import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
 
 export const ROLLBACK_OPERATION = 'multi_tenant_rollback';
+
+export const summary = 'undo: --keep-orgs | --orgs | --schema, or --organization-id X; --dry-run';
+export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'keep-orgs': YES, orgs: YES, schema: YES, 'organization-id': TEXT, force: YES, 'dry-run': YES } as const satisfies Flags;
 
 type Level = 'keep-orgs' | 'orgs' | 'schema';
 type BatchFunction = 'rollback_unlink_email_accounts_batch' | 'rollback_unlink_premiums_batch' | 'rollback_delete_organizations_batch';

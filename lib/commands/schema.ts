@@ -7,19 +7,19 @@ import { join } from 'node:path';
 import ley from 'ley';
 import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
-import { appRoles, type Context, str } from '../context.ts';
+import { appRoles, type Context, type Flags, LOCK_FLAGS, type Options, str, TEXT } from '../context.ts';
 import { RefusedError } from '../errors.ts';
-import { assertEmailAi } from '../emailai.ts';
+import { assertEmailAi, PRISMA_MIGRATIONS } from '../emailai.ts';
 import { PACKAGE_DIR } from '../paths.ts';
 import { privilegeProblems } from './preflight.ts';
 import * as log from '../log.ts';
 
-export const PRISMA_MIGRATIONS = [
-  '20250930165011_add_organizations_multi_tenant',
-  '20250930170000_add_shared_resources',
-];
+export const summary = 'phase 1: the lock-safe schema change (= ley up) and the window triggers';
+export const flags = { ...LOCK_FLAGS, 'prisma-migrations': TEXT, 'app-role': { type: 'string', multiple: true } } as const satisfies Flags;
+export interface SchemaOptions { prismaMigrations: string | undefined; appRoles: string[] }
+export const options = (o: Options): SchemaOptions => ({ prismaMigrations: str(o, 'prisma-migrations'), appRoles: appRoles(o) });
 
-export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): Promise<{ applied: string[]; steps: unknown[] }> {
+export async function runSchema(ctx: Context, o: SchemaOptions): Promise<{ applied: string[] }> {
   const sql = ctx.open(2);
   await assertEmailAi(sql);
   // Before the first statement: a right missing halfway would leave the phase half done.
@@ -28,7 +28,7 @@ export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): P
     const [{ me }] = await sql`select current_user as me`;
     throw new RefusedError(`role ${me} may not run the schema phase: it lacks ${lacking.join('; ')} (the migrator must own the app's tables); nothing was changed`);
   }
-  const prismaDir = str(ctx.options, 'prisma-migrations');
+  const prismaDir = o.prismaMigrations;
   if (prismaDir) {
     for (const name of PRISMA_MIGRATIONS) {
       const file = join(prismaDir, name, 'migration.sql');
@@ -36,12 +36,12 @@ export async function runSchema(ctx: Context, opts: { force?: boolean } = {}): P
     }
   }
   log.info(`schema: ${ctx.target.display} (lock_timeout ${ctx.settings.lockTimeoutMs} ms, ${ctx.settings.lockRetries} retries)`);
-  const config: driver.DriverConfig & { driver: typeof driver } = { driver, target: ctx.target, settings: ctx.settings, force: opts.force, appRoles: appRoles(ctx.options) };
+  const config: driver.DriverConfig & { driver: typeof driver } = { driver, target: ctx.target, settings: ctx.settings, appRoles: o.appRoles };
   // ley's types know only its own drivers' configs; ours is passed through to lib/ley-driver.ts.
   const applied = await ley.up({ cwd: PACKAGE_DIR, dir: 'migrations', config: config as unknown as Record<string, unknown> });
   log.info(applied.length ? `schema: applied ${applied.join(', ')}` : 'schema: already up to date, nothing to do');
   await prismaHistory(sql, prismaDir);
-  return { applied, steps: [] };
+  return { applied };
 }
 
 async function prismaHistory(sql: Sql, dir: string | undefined): Promise<void> {
@@ -65,7 +65,7 @@ async function prismaHistory(sql: Sql, dir: string | undefined): Promise<void> {
 }
 
 export async function run(ctx: Context): Promise<number> {
-  const result = await runSchema(ctx);
+  const result = await runSchema(ctx, options(ctx.options));
   if (ctx.json) log.json({ command: 'schema', ...result });
   return 0;
 }

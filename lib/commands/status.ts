@@ -4,7 +4,7 @@
 // --watch SECONDS repeats it (in place on a terminal) until Ctrl-C.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, int } from '../context.ts';
+import { type Context, type Flags, int, TEXT } from '../context.ts';
 import { lockHolder } from '../package-lock.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -99,6 +99,9 @@ export function formatStatus(s: Status, display: string): string {
     : ['    no rows']));
   return lines.join('\n');
 }
+
+export const summary = 'progress numbers, window triggers, handover, migration_log';
+export const flags = { watch: TEXT } as const satisfies Flags;
 
 export async function run(ctx: Context): Promise<number> {
   const watch = int(ctx.options, 'watch', 0);

@@ -4,7 +4,7 @@
 // Exit 1 when an error-level check fails; warnings never fail the run.
 import { writeFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
-import { type Context, str } from '../context.ts';
+import { type Context, type Flags, str, TEXT } from '../context.ts';
 import { runChecks, type CheckResult } from '../checks.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { RefusedError } from '../errors.ts';
@@ -68,19 +68,23 @@ export function verifyDocument(results: CheckResult[]) {
   };
 }
 
-export async function verifyAndReport(ctx: Context, sql: Sql): Promise<{ exitCode: number; results: CheckResult[] }> {
+export const summary = 'phase 3: every check in checks/; exit 1 if an error-level check fails';
+export const flags = { junit: TEXT } as const satisfies Flags;
+
+/** Runs and prints every check; with `junitFile`, writes that JUnit XML file too. */
+export async function verifyAndReport(ctx: Context, sql: Sql, junitFile: string | undefined): Promise<{ exitCode: number; results: CheckResult[] }> {
   log.info(`verify: ${ctx.target.display}`);
   const results = await runVerify(sql);
   printResults(results);
-  const file = str(ctx.options, 'junit');
-  if (file) {
-    writeFileSync(file, junit(results));
-    log.info(`verify: JUnit XML written to ${file}`);
+  if (junitFile) {
+    writeFileSync(junitFile, junit(results));
+    log.info(`verify: JUnit XML written to ${junitFile}`);
   }
   return { exitCode: verifyDocument(results).passed ? 0 : 1, results };
 }
 
 export async function run(ctx: Context): Promise<number> {
+  const junitFile = str(ctx.options, 'junit');
   const sql = ctx.open(2);
   await assertEmailAi(sql);
   // Checks read a half-done backfill as broken: say so instead of failing them.
@@ -89,7 +93,7 @@ export async function run(ctx: Context): Promise<number> {
     throw new RefusedError(`another migration runner is at work (it holds the package lock: ${holder}): the checks would read its unfinished work as failures. ` +
       'Run verify when it has finished (runner.ts status shows its progress); nothing was checked');
   }
-  const { exitCode, results } = await verifyAndReport(ctx, sql);
+  const { exitCode, results } = await verifyAndReport(ctx, sql, junitFile);
   if (ctx.json) log.json({ command: 'verify', ...verifyDocument(results) });
   return exitCode;
 }
