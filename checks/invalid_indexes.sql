@@ -14,14 +14,13 @@ SELECT t.relname                              AS table_name,
        CASE WHEN c.relname ~ '_cc(new|old)[0-9]*$'
             THEN 'DROP INDEX CONCURRENTLY public.' || quote_ident(c.relname)
                  || ' (leftover of a failed REINDEX CONCURRENTLY)'
-            WHEN c.relname IN (
-                   'Organization_slug_key', 'Organization_domain_key', 'Organization_slug_idx',
-                   'OrganizationMember_userId_organizationId_key', 'OrganizationMember_organizationId_idx',
-                   'OrganizationMember_userId_idx', 'EmailAccount_organizationId_idx',
-                   'Rule_emailAccountId_isShared_idx', 'Rule_createdBy_idx',
-                   'Group_emailAccountId_isShared_idx', 'Group_createdBy_idx',
-                   'Knowledge_emailAccountId_isShared_idx', 'Knowledge_createdBy_idx',
-                   'Category_emailAccountId_isShared_idx', 'Category_createdBy_idx')
+            -- The package's own: on its tables, on a column it added, or named after it
+            -- (their names are in the sql/ steps that build them, only there).
+            WHEN t.relname IN ('Organization', 'OrganizationMember')
+                 OR c.relname LIKE 'emailai\_migration\_%'
+                 OR EXISTS (SELECT 1 FROM pg_attribute a
+                            WHERE a.attrelid = t.oid AND a.attnum = ANY (i.indkey)
+                              AND a.attname IN ('organizationId', 'createdBy', 'isShared'))
             THEN 'DROP INDEX CONCURRENTLY public.' || quote_ident(c.relname)
                  || ', then run the schema phase again (it rebuilds it)'
             ELSE 'REINDEX INDEX CONCURRENTLY public.' || quote_ident(c.relname)

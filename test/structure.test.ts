@@ -51,4 +51,36 @@ test('lib/ has no import cycle', () => {
   assert.equal(cycles, []);
 });
 
+/** The SQL files outside comments, where a name can be written as code. */
+function sqlCode(dirs: string[]): Map<string, string> {
+  const code = new Map<string, string>();
+  for (const d of dirs) for (const f of files(join(PACKAGE_DIR, d), '.sql')) {
+    code.set(rel(f), readFileSync(f, 'utf8').replace(/--.*$/gm, ''));
+  }
+  return code;
+}
+// rollback/ is the undo beside each step (it drops what the step named); the expected
+// definitions of emailai-schema.md are written out once, independently, in the check the
+// schema phase's precondition reads (checks/schema_objects_missing_or_different.sql).
+const EXPECTATION = 'checks/schema_objects_missing_or_different.sql';
+const PLACES = ['sql', 'handover', 'checks', 'lib/sql'];
+
+test('each index the package builds is named in one SQL step only (and in the expected definitions)', () => {
+  const code = sqlCode(PLACES);
+  const names = [...code.values()].flatMap(t => [...t.matchAll(/CREATE (?:UNIQUE )?INDEX CONCURRENTLY IF NOT EXISTS "([^"]+)"/g)].map(m => m[1]));
+  assert.ok(names.length >= 16, `${names.length} index names found`);
+  const where = names.map(n => [n, [...code].filter(([f, t]) => f !== EXPECTATION && (t.includes(`"${n}"`) || t.includes(`'${n}'`))).map(([f]) => f)] as const);
+  assert.equal(where.filter(([, fs]) => fs.length !== 1), []);
+});
+
+test('each window trigger is named in one SQL step only (its install), and listed once in lib/window-triggers.ts', async () => {
+  const { WINDOW_TRIGGERS, SIGNUP_KEEPER } = await import('../lib/window-triggers.ts');
+  const code = sqlCode(PLACES);
+  const where = [...WINDOW_TRIGGERS, SIGNUP_KEEPER].map(t => [t.trigger, [...code].filter(([, s]) => s.includes(t.trigger)).map(([f]) => f)] as const);
+  assert.equal(where.filter(([, fs]) => fs.length !== 1), []);
+  const ts = [...files(LIB, '.ts'), join(PACKAGE_DIR, 'runner.ts')].filter(f => !f.endsWith('window-triggers.ts'));
+  const copies = [...WINDOW_TRIGGERS, SIGNUP_KEEPER].flatMap(t => ts.filter(f => readFileSync(f, 'utf8').includes(t.trigger)).map(f => `${t.trigger} in ${rel(f)}`));
+  assert.equal(copies, []);
+});
+
 test.run();

@@ -9,6 +9,7 @@ import { type Context, type Flags, int, TEXT } from '../context.ts';
 import { runChecks, type CheckResult } from '../checks.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
+import { expectedIndexes } from '../schema-objects.ts';
 import * as log from '../log.ts';
 
 const SQL = (name: string) => join(QUERIES_DIR, name);
@@ -136,7 +137,9 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
     });
   }
 
-  const missingIndexes = await sql.file(SQL('monitor_missing_indexes.sql'));
+  const expected = await expectedIndexes();
+  const missingIndexes = await sql.file(SQL('monitor_missing_indexes.sql'),
+    [expected.map(e => e.table), expected.map(e => e.index), expected.map(e => e.create)]);
   seen.missing_indexes = missingIndexes.length;
   for (const m of missingIndexes) {
     findings.push({

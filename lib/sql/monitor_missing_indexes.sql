@@ -4,23 +4,11 @@
 --        statement that builds it without blocking writes. An INVALID index counts as
 --        missing (the planner ignores it): drop it concurrently first.
 -- Read-only. Locks: none beyond catalog reads.
+-- $1, $2, $3: the expected indexes' tables, names and CREATE statements, read by the
+--        runner from the sql/ steps that build them (lib/schema-objects.ts,
+--        expectedIndexes): each index is named in one SQL file only.
 WITH expected (table_name, index_name, create_statement) AS (
-  VALUES
-  ('Organization',       'Organization_slug_key',                        'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Organization_slug_key" ON "Organization" ("slug");'),
-  ('Organization',       'Organization_domain_key',                      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Organization_domain_key" ON "Organization" ("domain");'),
-  ('Organization',       'Organization_slug_idx',                        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Organization_slug_idx" ON "Organization" ("slug");'),
-  ('OrganizationMember', 'OrganizationMember_userId_organizationId_key', 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "OrganizationMember_userId_organizationId_key" ON "OrganizationMember" ("userId", "organizationId");'),
-  ('OrganizationMember', 'OrganizationMember_organizationId_idx',        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "OrganizationMember_organizationId_idx" ON "OrganizationMember" ("organizationId");'),
-  ('OrganizationMember', 'OrganizationMember_userId_idx',                'CREATE INDEX CONCURRENTLY IF NOT EXISTS "OrganizationMember_userId_idx" ON "OrganizationMember" ("userId");'),
-  ('EmailAccount',       'EmailAccount_organizationId_idx',              'CREATE INDEX CONCURRENTLY IF NOT EXISTS "EmailAccount_organizationId_idx" ON "EmailAccount" ("organizationId");'),
-  ('Rule',               'Rule_emailAccountId_isShared_idx',             'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Rule_emailAccountId_isShared_idx" ON "Rule" ("emailAccountId", "isShared");'),
-  ('Rule',               'Rule_createdBy_idx',                           'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Rule_createdBy_idx" ON "Rule" ("createdBy");'),
-  ('Group',              'Group_emailAccountId_isShared_idx',            'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Group_emailAccountId_isShared_idx" ON "Group" ("emailAccountId", "isShared");'),
-  ('Group',              'Group_createdBy_idx',                          'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Group_createdBy_idx" ON "Group" ("createdBy");'),
-  ('Knowledge',          'Knowledge_emailAccountId_isShared_idx',        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Knowledge_emailAccountId_isShared_idx" ON "Knowledge" ("emailAccountId", "isShared");'),
-  ('Knowledge',          'Knowledge_createdBy_idx',                      'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Knowledge_createdBy_idx" ON "Knowledge" ("createdBy");'),
-  ('Category',           'Category_emailAccountId_isShared_idx',         'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Category_emailAccountId_isShared_idx" ON "Category" ("emailAccountId", "isShared");'),
-  ('Category',           'Category_createdBy_idx',                       'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Category_createdBy_idx" ON "Category" ("createdBy");')
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
 )
 SELECT e.table_name,
        e.index_name,
