@@ -21,7 +21,7 @@ live.test('the old app sees no error through schema, backfill and verify, and wh
   let stats: PhaseStats[] = [];
   const codes: Record<string, number | null> = {};
   try {
-    await sleep(1000);
+    await wl.busy();
     for (const phase of ['schema', 'backfill', 'verify']) {
       wl.setPhase(phase);
       const r = await runner(db, [phase]);
@@ -29,7 +29,7 @@ live.test('the old app sees no error through schema, backfill and verify, and wh
       if (r.code !== 0) process.stderr.write(r.stderr.split('\n').filter(l => /✗|error/.test(l)).join('\n') + '\n');
     }
     wl.setPhase('after');
-    await sleep(1000);
+    await wl.busy();
   } finally {
     stats = await wl.stop();
   }

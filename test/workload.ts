@@ -77,6 +77,8 @@ export interface Workload {
   stop(): Promise<PhaseStats[]>;
   /** Resolves when the workload has stopped (stop() or the deadline). */
   done: Promise<PhaseStats[]>;
+  /** Resolves once the current phase has `ops` committed ops (a state, not a time): the app is at work. */
+  busy(ops?: number): Promise<void>;
 }
 
 /** Latencies in buckets growing by 2 %: percentiles within 2 %, constant memory. */
@@ -397,6 +399,10 @@ export async function startWorkload(url: string, opts: WorkloadOptions = {}): Pr
       return done;
     },
     done,
+    async busy(ops = 20) {
+      const phase = current();
+      while (phase.latency.count < ops && !stopping) await sleep(20);
+    },
   };
 }
 
