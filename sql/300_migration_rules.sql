@@ -294,7 +294,10 @@ END $$;
 -- while they own none). Several: the premium's team organization. Every caller reads
 -- this one definition: the backfill, the window triggers, repair, plan, the report.
 -- "User"."premiumId" is probed through the package's index (sql/311), per premium.
-CREATE OR REPLACE FUNCTION emailai_migration.premium_rule(p_premium_ids text[])
+-- p_leaving: users another transaction is deleting (sync_premium_organizations step
+-- 0), counted as gone already; their deletion's own trigger runs the rule again.
+DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[]);
+CREATE OR REPLACE FUNCTION emailai_migration.premium_rule(p_premium_ids text[], p_leaving text[] DEFAULT '{}')
 RETURNS TABLE (premium_id text, holders integer, owner_user_id text, owner_is_admin boolean,
                holder_ids text[], team boolean, organization_id text)
 LANGUAGE sql STABLE AS $$
@@ -307,6 +310,7 @@ LANGUAGE sql STABLE AS $$
                bool_or(u."premiumAdminId" IS NOT DISTINCT FROM u."premiumId") AS owner_is_admin
         FROM public."User" u
         WHERE u."premiumId" = ANY (p_premium_ids)
+          AND u.id <> ALL (coalesce(p_leaving, '{}'))
         GROUP BY u."premiumId") h
 $$;
 
@@ -317,7 +321,14 @@ $$;
 -- premiums newly linked. Run by the backfill (pass premium_links), by every window
 -- trigger that changes a premium's holders, and by repair. Idempotent.
 --   0. The premium rows are locked, in id order (two callers never deadlock on them,
---      and the second one counts the holders with what the first committed).
+--      and the second one counts the holders with what the first committed). Then
+--      the holders' "User" rows, FOR KEY SHARE: from here none can be deleted under
+--      this call. A holder whose row is locked already FOR UPDATE is being deleted
+--      (the old app's account deletion locks the row, then its trigger asks for
+--      this premium): skipped, not waited for, which would deadlock. That holder is
+--      "leaving": counted as gone, and no row of theirs is touched (their
+--      memberships, which the deletion's cascade holds, included); the deletion's
+--      own trigger calls this again once it holds the premium lock.
 --      With p_find_app_links (the backfill and repair; never a trigger: "Organization"
 --      ."premiumId" has no index) a premium some organization links without the
 --      registry knowing is recorded in app_linked_premium; those are left alone.
@@ -330,12 +341,10 @@ $$;
 --      team without an OWNER gets the first holder in owner order (rule 6: the next
 --      holder). A membership is written with "createdAt" 1 ms after the user's latest
 --      membership: the app's default organization (earliest membership, no
---      tie-breaker) stays the personal one. A holder whose "User" row another
---      transaction is deleting (locked FOR UPDATE) is skipped, not waited for: that
---      transaction's own trigger calls this again once it holds the premium lock.
+--      tie-breaker) stays the personal one. Leaving holders (0.) are left alone.
 --   4. A team organization its premium no longer needs (one holder or none) is
 --      deleted with the memberships the migration wrote, when nothing else is in it
---      (no inbox, no member the new app added).
+--      (no inbox, no member the new app added, no membership of a leaving holder).
 --   5. The links: the migration's links to any other organization go, then the
 --      organization of the rule gets the premium when it has none.
 --   6. recompute_seats: usedSeats = the members of that one organization.
@@ -346,6 +355,7 @@ DECLARE
   v_holders text[];
   v_linked text[];
   v_doomed text[];
+  v_leaving text[];
   v_suffix_length integer := 6;
   v_pending integer;
   v_step integer;
@@ -356,6 +366,14 @@ BEGIN
   END IF;
   -- 0.
   PERFORM 1 FROM public."Premium" p WHERE p.id = ANY (v_ids) ORDER BY p.id FOR NO KEY UPDATE;
+  WITH held AS (
+    SELECT u.id FROM public."User" u WHERE u."premiumId" = ANY (v_ids)
+    ORDER BY u.id FOR KEY SHARE SKIP LOCKED
+  )
+  SELECT array_agg(u.id) INTO v_leaving
+  FROM public."User" u
+  WHERE u."premiumId" = ANY (v_ids) AND u.id NOT IN (SELECT id FROM held);
+  v_leaving := coalesce(v_leaving, '{}');
   IF p_find_app_links THEN
     INSERT INTO emailai_migration.app_linked_premium (premium_id)
     SELECT DISTINCT o."premiumId"
@@ -372,7 +390,8 @@ BEGIN
   END IF;
 
   -- 1.
-  SELECT array_agg(u.id ORDER BY u.id) INTO v_holders FROM public."User" u WHERE u."premiumId" = ANY (v_ids);
+  SELECT array_agg(u.id ORDER BY u.id) INTO v_holders FROM public."User" u
+  WHERE u."premiumId" = ANY (v_ids) AND u.id <> ALL (v_leaving);
   IF v_holders IS NOT NULL THEN
     PERFORM emailai_migration.create_personal_organizations(v_holders, p_origin);
   END IF;
@@ -381,7 +400,7 @@ BEGIN
   LOOP
     WITH wanted AS (
       SELECT r.premium_id, r.organization_id, u.name, u.email
-      FROM emailai_migration.premium_rule(v_ids) r
+      FROM emailai_migration.premium_rule(v_ids, v_leaving) r
       JOIN public."User" u ON u.id = r.owner_user_id
       WHERE r.team
         AND (SELECT 1 FROM public."Organization" o WHERE o.id = r.organization_id) IS NULL
@@ -414,6 +433,7 @@ BEGIN
     FROM emailai_migration.team_organization t
     JOIN emailai_migration.team_membership tm ON tm.organization_id = t.organization_id
     WHERE t.premium_id = ANY (v_ids)
+      AND tm.user_id <> ALL (v_leaving)
       AND NOT EXISTS (SELECT 1 FROM public."User" u WHERE u.id = tm.user_id AND u."premiumId" = t.premium_id)
   ), deleted AS (
     DELETE FROM public."OrganizationMember" m USING gone g WHERE m.id = g.membership_id
@@ -423,14 +443,12 @@ BEGIN
 
   WITH wanted AS (
     SELECT r.premium_id, r.organization_id, h.user_id
-    FROM emailai_migration.premium_rule(v_ids) r
+    FROM emailai_migration.premium_rule(v_ids, v_leaving) r
     CROSS JOIN LATERAL unnest(r.holder_ids) AS h(user_id)
     WHERE r.team
       AND EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = r.organization_id)
       AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
                       WHERE m."userId" = h.user_id AND m."organizationId" = r.organization_id)
-      AND EXISTS (SELECT 1 FROM (SELECT 1 FROM public."User" u WHERE u.id = h.user_id
-                                 FOR KEY SHARE SKIP LOCKED) lockable)
   ), inserted AS (
     INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
     SELECT emailai_migration.team_membership_id(w.premium_id, w.user_id),
@@ -453,7 +471,7 @@ BEGIN
                 WHERE EXISTS (SELECT 1 FROM public."OrganizationMember" hm
                               WHERE hm."userId" = h.user_id AND hm."organizationId" = r.organization_id)
                 ORDER BY h.n LIMIT 1) AS owner_user_id
-        FROM emailai_migration.premium_rule(v_ids) r
+        FROM emailai_migration.premium_rule(v_ids, v_leaving) r
         WHERE r.team
           AND EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = r.organization_id)
           AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" o
@@ -464,7 +482,7 @@ BEGIN
   SELECT array_agg(t.organization_id ORDER BY t.organization_id) INTO v_doomed
   FROM emailai_migration.team_organization t
   WHERE t.premium_id = ANY (v_ids)
-    AND NOT EXISTS (SELECT 1 FROM emailai_migration.premium_rule(v_ids) r WHERE r.premium_id = t.premium_id AND r.team);
+    AND NOT EXISTS (SELECT 1 FROM emailai_migration.premium_rule(v_ids, v_leaving) r WHERE r.premium_id = t.premium_id AND r.team);
   IF v_doomed IS NOT NULL THEN
     PERFORM 1 FROM public."Organization" o WHERE o.id = ANY (v_doomed) ORDER BY o.id FOR UPDATE;
     SELECT array_agg(o.id) INTO v_doomed
@@ -473,7 +491,8 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)
       AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
                       WHERE m."organizationId" = o.id
-                        AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm WHERE tm.membership_id = m.id));
+                        AND (m."userId" = ANY (v_leaving)
+                             OR NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm WHERE tm.membership_id = m.id)));
   END IF;
   IF v_doomed IS NOT NULL THEN
     DELETE FROM public."OrganizationMember" m WHERE m."organizationId" = ANY (v_doomed);
@@ -487,7 +506,7 @@ BEGIN
   WITH target AS (
     SELECT wanted.premium_id, r.organization_id
     FROM unnest(v_ids) AS wanted(premium_id)
-    LEFT JOIN emailai_migration.premium_rule(v_ids) r ON r.premium_id = wanted.premium_id
+    LEFT JOIN emailai_migration.premium_rule(v_ids, v_leaving) r ON r.premium_id = wanted.premium_id
   ), stale AS (
     SELECT l.organization_id, l.premium_id
     FROM emailai_migration.linked_premium l
@@ -503,7 +522,7 @@ BEGIN
 
   WITH linked AS (
     UPDATE public."Organization" o SET "premiumId" = r.premium_id
-    FROM emailai_migration.premium_rule(v_ids) r
+    FROM emailai_migration.premium_rule(v_ids, v_leaving) r
     WHERE o.id = r.organization_id AND o."premiumId" IS NULL
     RETURNING o.id, o."premiumId"
   ), recorded AS (

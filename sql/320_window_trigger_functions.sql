@@ -79,6 +79,11 @@ RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, 
 DECLARE
   v_organization_id text;
 BEGIN
+  -- The premium first: while this waits for the premium's lock, it holds no
+  -- "Organization" row another sync of that premium may need to unlink.
+  IF OLD."premiumId" IS NOT NULL THEN
+    PERFORM emailai_migration.sync_premium_organizations(ARRAY[OLD."premiumId"], 'trigger', false);
+  END IF;
   SELECT c.organization_id INTO v_organization_id
   FROM emailai_migration.created_organization c WHERE c.user_id = OLD.id;
   IF v_organization_id IS NOT NULL THEN
@@ -92,9 +97,6 @@ BEGIN
       DELETE FROM emailai_migration.created_organization c WHERE c.organization_id = v_organization_id;
       DELETE FROM emailai_migration.linked_premium l WHERE l.organization_id = v_organization_id;
     END IF;
-  END IF;
-  IF OLD."premiumId" IS NOT NULL THEN
-    PERFORM emailai_migration.sync_premium_organizations(ARRAY[OLD."premiumId"], 'trigger', false);
   END IF;
   RETURN NULL;
 END $$;
