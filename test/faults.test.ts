@@ -1,6 +1,7 @@
 // Faults (issue 19): a package lock that cannot be lost unnoticed, and a clear stop
 // on every dropped connection. Real sessions are terminated with pg_terminate_backend
 // while the runner works; the next run must finish the job and nothing stays in_progress.
+// Also: rollback --orgs while the old app writes, and names from hostile data (item 9).
 import { spawnSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import type { Sql } from 'postgres';
@@ -8,6 +9,7 @@ import { dbSuite, runner, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
 import { PACKAGE_LOCK_KEY } from '../lib/package-lock.ts';
 import { databaseSnapshot } from './snapshot.ts';
+import { startWorkload, type PhaseStats } from './workload.ts';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
@@ -290,3 +292,76 @@ never.test('changes nothing: no migration_log, no package schema', async db => {
   assert.is(await databaseSnapshot(db.sql), before, 'the way back on a never-migrated database changed it');
 });
 never.run();
+
+// ─── rollback --orgs while the old app still writes (item 5) ───────────────────
+const migrated = async (db: TestDatabase) => {
+  await loadFixture(db.sql, { users: 2000, edgeCases: false });
+  for (const phase of ['schema', 'backfill']) {
+    const r = await runner(db, [phase]);
+    if (r.code !== 0) throw new Error(`${phase}: ${r.stderr.slice(-1500)}`);
+  }
+};
+
+/** What the migration made that is still there (registry and app tables alike). */
+async function migrationLeftovers(sql: Sql) {
+  const [r] = await sql`
+    select (select count(*) from "Organization")::int as organizations,
+           (select count(*) from "OrganizationMember")::int as memberships,
+           (select count(*) from "EmailAccount" where "organizationId" is not null)::int as linked_inboxes,
+           (select count(*) from "Organization" where "premiumId" is not null)::int as linked_premiums,
+           (select count(*) from emailai_migration.created_organization)::int as registered_organizations,
+           (select count(*) from emailai_migration.team_organization)::int as registered_teams,
+           (select count(*) from emailai_migration.linked_email_account)::int as registered_inbox_links,
+           (select count(*) from emailai_migration.linked_premium)::int as registered_premium_links`;
+  return r;
+}
+
+const writing = dbSuite('faults: rollback --orgs while the old app still writes', migrated);
+writing.test('no app write fails, nothing of the migration is left, and a later backfill relinks everything', async db => {
+  const wl = await startWorkload(db.url, { connections: 4, pauseMs: 5, deadlineMs: 120_000, phase: 'before', extraOps: true });
+  let stats: PhaseStats[] = [];
+  let r: Awaited<ReturnType<typeof runner>>;
+  try {
+    await sleep(1000);
+    wl.setPhase('rollback');
+    r = await runner(db, ['rollback', '--orgs', '--batch-size', '100', '--sleep-ms', '20']);
+    wl.setPhase('after');
+    await sleep(1000);
+  } finally {
+    stats = await wl.stop();
+  }
+  assert.is(r.code, 0, r.stderr.slice(-2000));
+  const errors = stats.flatMap(s => Object.entries(s.errorMessages).map(([m, n]) => `${s.phase}: ${n}× ${m}`));
+  assert.equal(errors, [], 'the old app saw errors');
+  const during = stats.find(s => s.phase === 'rollback')!;
+  for (const op of ['signup', 'transfer_inbox', 'join_plan', 'delete_user'] as const) {
+    assert.ok((during.byOp[op] ?? 0) > 0, `no ${op} ran during the rollback: ${JSON.stringify(during.byOp)}`);
+  }
+  assert.equal(await migrationLeftovers(db.sql), {
+    organizations: 0, memberships: 0, linked_inboxes: 0, linked_premiums: 0,
+    registered_organizations: 0, registered_teams: 0, registered_inbox_links: 0, registered_premium_links: 0,
+  }, 'what the migration (or its triggers during the rollback) made is left');
+  // The triggers stay installed (README: until --schema), paused until the next backfill.
+  const [{ triggers, paused }] = await db.sql`
+    select (select count(*) from pg_trigger where tgname like 'emailai\\_migration\\_%' and not tgisinternal)::int as triggers,
+           (select count(*) from emailai_migration.window_pause)::int as paused`;
+  assert.ok(triggers >= 8, `${triggers} window triggers left`);
+  assert.is(paused, 1);
+
+  // Re-runnable: the backfill resumes the triggers, relinks everything, verify holds.
+  const b = await runner(db, ['backfill']);
+  assert.is(b.code, 0, b.stderr.slice(-1500));
+  assert.match(b.stderr, /the window triggers were paused by a rollback: resuming them/);
+  const [{ still }] = await db.sql`select count(*)::int as still from emailai_migration.window_pause`;
+  assert.is(still, 0);
+  await verifyPasses(db);
+  // And they work again: a sign-up gets its organization and its inbox is linked.
+  await db.sql.begin(async tx => {
+    await tx`insert into "User" (id, "updatedAt", name, email) values ('after_rollback_user', now(), 'After Rollback', 'after.rollback@example.test')`;
+    await tx`insert into "Account" (id, "updatedAt", "userId", type, provider, "providerAccountId") values ('after_rollback_acc', now(), 'after_rollback_user', 'oauth', 'google', 'after_rollback_acc')`;
+    await tx`insert into "EmailAccount" (id, "updatedAt", email, "userId", "accountId") values ('after_rollback_ea', now(), 'after.rollback@example.test', 'after_rollback_user', 'after_rollback_acc')`;
+  });
+  const [{ organizationId }] = await db.sql`select "organizationId" from "EmailAccount" where id = 'after_rollback_ea'`;
+  assert.is(organizationId, 'mig_org_after_rollback_user');
+});
+writing.run();
