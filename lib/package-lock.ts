@@ -30,7 +30,7 @@ import { PoolerRefusedError, directConnectionProblem, POOLER_FIX, type PoolerTar
 export const PACKAGE_LOCK_KEY = 727366001;
 /** Two-key advisory locks (objsubid 2 in pg_locks: they never meet the one-key package lock). */
 const SESSION_TOKEN_CLASS = 727366002;
-const BATCH_BARRIER_CLASS = 727366003;
+export const BATCH_BARRIER_CLASS = 727366003;
 
 export class LockHeldError extends Error {
   code = 'EMAILAI_LOCK_HELD';

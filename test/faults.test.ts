@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { Sql } from 'postgres';
 import { dbSuite, runner, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
-import { PACKAGE_LOCK_KEY } from '../lib/package-lock.ts';
+import { BATCH_BARRIER_CLASS, PACKAGE_LOCK_KEY } from '../lib/package-lock.ts';
 import { databaseSnapshot } from './snapshot.ts';
 import { startWorkload, type PhaseStats } from './workload.ts';
 
@@ -365,3 +365,68 @@ writing.test('no app write fails, nothing of the migration is left, and a later 
   assert.is(organizationId, 'mig_org_after_rollback_user');
 });
 writing.run();
+
+// ─── the package lock's session ends under a rollback ──────────────────────────
+const lostRollback = dbSuite('faults: the lock session terminated mid-rollback', migrated);
+lostRollback.test('rollback --orgs stops within a batch, writes nothing once a second runner holds the lock (a backfill started meanwhile: exit 3); rollback again completes', async db => {
+  // Who wrote when: the rollback unlinks inboxes and deletes organizations, the
+  // backfill links inboxes and creates organizations (test-only triggers).
+  await db.sql.unsafe(`
+    create table test_writes (direction text not null, pid int not null, at timestamptz not null default clock_timestamp());
+    create function test_record_write() returns trigger language plpgsql as $$
+    begin
+      if tg_table_name = 'EmailAccount' then
+        insert into test_writes (direction, pid) values (case when new."organizationId" is null then 'rollback' else 'backfill' end, pg_backend_pid());
+      else
+        insert into test_writes (direction, pid) values (case when tg_op = 'DELETE' then 'rollback' else 'backfill' end, pg_backend_pid());
+      end if;
+      return null;
+    end $$;
+    create trigger test_ea_writes after update of "organizationId" on "EmailAccount" for each row
+      when (old."organizationId" is distinct from new."organizationId") execute function test_record_write();
+    create trigger test_org_writes after insert or delete on "Organization" for each row execute function test_record_write();`);
+  try {
+    const registered = async () => (await migrationLeftovers(db.sql)).registered_inbox_links as number;
+    const start = await registered();
+    const a = runner(db, ['rollback', '--orgs', '--batch-size', '50', '--sleep-ms', '30']);
+    await waitFor('the first batches', async () => (await registered()) < start - 300);
+    const pid: number = await waitFor('the lock session', () => lockSessionPid(db.sql)) as number;
+    // A second runner, as fast as one can be: it takes the freed lock the moment the
+    // session ends, the way acquirePackageLock does (the lock, then the batch barrier).
+    const second = await db.sql.reserve();
+    try {
+      await db.sql`select pg_terminate_backend(${pid})`;
+      await waitFor('the freed lock', async () => (await second`select pg_try_advisory_lock(${PACKAGE_LOCK_KEY}) as ok`)[0].ok, 10_000);
+      await second`select pg_advisory_lock(${BATCH_BARRIER_CLASS}, 0)`;
+      await second`select pg_advisory_unlock(${BATCH_BARRIER_CLASS}, 0)`;
+      const [{ since }] = await second`select clock_timestamp() as since`;
+      // A real runner started meanwhile is refused.
+      const b = await runner(db, ['backfill', '--batch-size', '500']);
+      assert.is(b.code, 3, b.stderr.slice(-1500));
+      assert.match(b.stderr, /another migration runner holds the package lock/);
+      const ra = await a;
+      assert.is(ra.code, 1, ra.stderr.slice(-1500));
+      assert.match(ra.stderr, /the package lock was lost .*nothing more was changed; run the same command again/, ra.stderr.slice(-1500));
+      assert.is(ra.stderr.split('\n').filter(l => l.startsWith('✗')).length, 1, ra.stderr.slice(-1500));
+      assert.not.match(ra.stderr, /TypeError|at .*\.ts:\d+/, 'no stack trace');
+      const [w] = await db.sql`
+        select count(*) filter (where at < ${since})::int as before, count(*) filter (where at >= ${since})::int as after
+        from test_writes where direction = 'rollback'`;
+      assert.ok(w.before > 0, 'the rollback wrote nothing before the lock was lost');
+      assert.is(w.after, 0, `the rollback wrote ${w.after} row(s) after a second runner held the lock: two runners at once`);
+    } finally {
+      await second`select pg_advisory_unlock_all()`.catch(() => {});
+      second.release();
+    }
+    // The end state is one the next run completes.
+    const again = await runner(db, ['rollback', '--orgs']);
+    assert.is(again.code, 0, again.stderr.slice(-1500));
+    assert.is(await inProgressRows(db.sql), 0);
+    const left = await migrationLeftovers(db.sql);
+    assert.equal([left.organizations, left.memberships, left.linked_inboxes, left.registered_organizations], [0, 0, 0, 0]);
+  } finally {
+    await db.sql.unsafe(`drop trigger if exists test_ea_writes on "EmailAccount"; drop trigger if exists test_org_writes on "Organization";
+                         drop function if exists test_record_write(); drop table if exists test_writes;`);
+  }
+});
+lostRollback.run();
