@@ -430,3 +430,58 @@ lostRollback.test('rollback --orgs stops within a batch, writes nothing once a s
   }
 });
 lostRollback.run();
+
+// ─── names from hostile data (item 9) ──────────────────────────────────────────
+// [user id, name, email, the personal organization's name]
+const HOSTILE_NAMES: [string, string | null, string, string][] = [
+  ['hn_tab_local', null, 'ada\tlovelace@x.example', "ada lovelace's Organization"],
+  ['hn_spaces_local', '', '  lead  double @x.example', "lead double's Organization"],
+  ['hn_spaces_name', '  Ada   Lovelace ', 'ada2@x.example', "Ada Lovelace's Organization"],
+  ['hn_empty_local', '   ', '@x.example', 'Personal Organization'],
+  ['hn_rlo', 'Eve\u202Egnp.exe', 'eve@x.example', "Evegnp.exe's Organization"],
+  ['hn_isolates', '\u2066Mallory\u2069 \u202AX\u202C', 'mallory@x.example', "Mallory X's Organization"],
+  ['hn_zero_width', 'Zero\u200Bwidth\u200C\u200D\u2060\uFEFF', 'zw@x.example', "Zerowidth's Organization"],
+  ['hn_only_invisible', '\u200B\uFEFF\u202E', 'invisible@x.example', "invisible's Organization"],
+  ['hn_invisible_local', null, '\u202E\u200B@x.example', 'Personal Organization'],
+  ['hn_long', 'x'.repeat(10_000), 'long@x.example', 'x'.repeat(100) + "'s Organization"],
+  ['hn_long_cut_at_space', 'a'.repeat(99) + ' bcd', 'cut@x.example', 'a'.repeat(99) + "'s Organization"],
+  ['hn_long_multibyte', '王'.repeat(150), 'wang@x.example', '王'.repeat(100) + "'s Organization"],
+  ['hn_long_local', null, 'l'.repeat(150) + '@x.example', 'l'.repeat(100) + "'s Organization"],
+];
+
+const hostile = dbSuite('faults: names from hostile data', async db => {
+  await loadFixture(db.sql, { users: 20, edgeCases: false });
+  const s = await runner(db, ['schema']);
+  if (s.code !== 0) throw new Error(s.stderr);
+});
+const insertHostile = (sql: Sql, rows: typeof HOSTILE_NAMES) => sql`
+  insert into "User" ${sql(rows.map(([id, name, email]) => ({ id, name, email, updatedAt: new Date() })), 'id', 'name', 'email', 'updatedAt')}`;
+const orgNames = async (sql: Sql, ids: string[]) => Object.fromEntries((await sql`
+  select c.user_id, o.name from emailai_migration.created_organization c join "Organization" o on o.id = c.organization_id
+  where c.user_id = any(${ids})`).map(r => [r.user_id, r.name]));
+
+hostile.test('backfill, window trigger and repair give the exact names: cleaned like rule 1, invisible controls removed, capped at 100 + 15 characters', async db => {
+  const half = Math.ceil(HOSTILE_NAMES.length / 2);
+  const viaBackfill = HOSTILE_NAMES.slice(0, half), viaTrigger = HOSTILE_NAMES.slice(half);
+  await insertHostile(db.sql, viaBackfill);
+  const b = await runner(db, ['backfill']);
+  assert.is(b.code, 0, b.stderr.slice(-1500));
+  await insertHostile(db.sql, viaTrigger); // the window trigger gives them their organization
+  const expected = Object.fromEntries(HOSTILE_NAMES.map(([id, , , name]) => [id, name]));
+  assert.equal(await orgNames(db.sql, HOSTILE_NAMES.map(h => h[0])), expected);
+  // repair --user makes the same name (its organization deleted first).
+  await db.sql`delete from "Organization" where id = 'mig_org_hn_rlo'`;
+  const r = await runner(db, ['repair', '--user', 'hn_rlo']);
+  assert.is(r.code, 0, r.stderr.slice(-1500));
+  assert.equal(await orgNames(db.sql, ['hn_rlo']), { hn_rlo: "Evegnp.exe's Organization" });
+  const [{ longest }] = await db.sql`select max(char_length(name))::int as longest from "Organization"`;
+  assert.ok(longest <= 115, `an organization name of ${longest} characters`);
+  // A team organization's name is the same person part + 's Team (rule 3).
+  const [t] = await db.sql`
+    select emailai_migration.team_organization_name(${'x'.repeat(10_000)}, 'a@b') as long,
+           emailai_migration.team_organization_name('  ', '@x.example') as empty,
+           emailai_migration.team_organization_name(${'Eve\u202Egnp'}, 'e@b') as rlo`;
+  assert.equal({ ...t }, { long: 'x'.repeat(100) + "'s Team", empty: 'Team Organization', rlo: "Evegnp's Team" });
+  await verifyPasses(db);
+});
+hostile.run();
