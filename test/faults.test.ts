@@ -4,6 +4,9 @@
 // Also: rollback --orgs while the old app writes, and names from hostile data (item 9).
 import { spawnSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
+import { suite } from 'uvu';
+import postgres from 'postgres';
+import { startEmbedded } from '../lib/embedded.ts';
 import type { Sql } from 'postgres';
 import { dbSuite, runner, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
@@ -157,6 +160,44 @@ cut.test('a runner killed mid-batch (SIGKILL): its in_progress row is marked fai
 });
 
 cut.run();
+
+// ─── the server restarted mid-backfill ─────────────────────────────────────────
+// On a server of its own (the suite's is shared with the other files' databases).
+const restarted = suite('faults: the server restarted mid-backfill');
+restarted('exit 1, one ✗ line with "run the same command again", valid --json; the next run completes, nothing in_progress', async () => {
+  const server = await startEmbedded({ restartable: true });
+  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
+  await admin`create database emailai_restart`;
+  await admin.end();
+  const url = server.urlFor('emailai_restart');
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  const db: TestDatabase = { name: 'emailai_restart', url, sql, drop: async () => {} };
+  try {
+    await fixture(db);
+    const a = runner(db, ['backfill', '--batch-size', '100', '--sleep-ms', '20', '--json']);
+    await waitFor('the first batches', async () => (await batchesDone(sql)) > 300);
+    const [{ before }] = await sql`select pg_postmaster_start_time() as before`;
+    await server.restart(); // pg_ctl restart -m fast: every session ended, the server back on the same port
+    const r = await a;
+    assert.is(r.code, 1, r.stderr.slice(-1500));
+    const lines = r.stderr.split('\n').filter(l => l.startsWith('✗'));
+    assert.is(lines.length, 1, r.stderr.slice(-1500));
+    assert.match(lines[0], /run the same command again/, lines[0]);
+    assert.not.match(r.stderr, /TypeError: Cannot read properties of null|at .*\.ts:\d+/, 'no stack trace');
+    const doc = JSON.parse(r.stdout);
+    assert.equal({ command: doc.command, ok: doc.ok, exitCode: doc.exitCode }, { command: 'backfill', ok: false, exitCode: 1 });
+    const [{ after }] = await sql`select pg_postmaster_start_time() as after`;
+    assert.ok(after > before, 'the server did not restart');
+    const again = await runner(db, ['backfill']);
+    assert.is(again.code, 0, again.stderr.slice(-1500));
+    assert.is(await inProgressRows(sql), 0);
+    await verifyPasses(db);
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => {});
+    await server.stop();
+  }
+});
+restarted.run();
 
 // ─── settings that would stall the app ─────────────────────────────────────────
 const bounds = dbSuite('faults: settings that would stall the app are usage errors', async db => {

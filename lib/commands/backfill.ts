@@ -69,8 +69,8 @@ export async function runBackfill(ctx: Context): Promise<PassSummary[]> {
   const summaries: PassSummary[] = [];
   try {
     await logged(control, DATA_PHASE, async () => {
-      await resumeWindowTriggers(control, sql, ctx.settings);
       if (ctx.options.restart) await control`delete from emailai_migration.backfill_checkpoint`;
+      await resumeWindowTriggers(control, sql, ctx.settings);
       const passes = await control`select pass, driving_table from emailai_migration.backfill_passes() order by ordinal`;
       for (const { pass, driving_table: table } of passes) {
         const started = performance.now();
