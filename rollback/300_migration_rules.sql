@@ -22,3 +22,5 @@ DROP FUNCTION IF EXISTS emailai_migration.personal_organization_owner(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_slug(text, text, integer);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_name(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.organization_base_name(text, text);
+DROP FUNCTION IF EXISTS emailai_migration.team_organization_name(text, text);
+DROP FUNCTION IF EXISTS emailai_migration.clean_display_text(text);

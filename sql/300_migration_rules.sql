@@ -2,7 +2,8 @@
 -- What:     the data rules of the migration (SPEC "Data rules" 1-4 and 6), as functions in
 --           the package's schema. One definition, used by the backfill's batches
 --           (sql/310), by the window triggers (sql/320-325) and by `runner.ts repair`.
---             personal_organization_name/slug/id   rule 1, pure functions
+--             personal_organization_name/slug/id   rule 1, pure functions (the name
+--                                                  cleaned and capped: see below)
 --             personal_organization_owner(org)     the inverse of ..._id
 --             home_organization_of(user)           rule 2: the organization an
 --                                                  inbox of that user belongs in, as
@@ -31,21 +32,53 @@
 -- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 
--- Rule 1, name: the user's name with control characters turned to spaces, runs of
--- white space folded, trimmed; the email's local part when that leaves nothing.
--- organization_base_name is that text; a personal organization adds "'s Organization",
--- a team organization (rule 3) "'s Team".
+-- Rule 1, name. SPEC: "the user's name, trimmed, control characters turned to spaces
+-- and runs of white space folded, + 's Organization; when that name is empty, the
+-- email's local part". Beyond SPEC's words, for names from hostile data (issue 19):
+--   - the fallback, the email's local part, is cleaned the same way (a tab in it
+--     becomes a space, leading and double spaces go);
+--   - bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) and
+--     zero-width characters (U+200B-U+200D, U+2060, U+FEFF) are removed, from the
+--     name and from the local part, before the rest: a name cannot reverse the text
+--     shown after it, or look empty and not be (an emoji ZWJ sequence falls apart
+--     into its emoji);
+--   - the cap: the person part (the cleaned name, or local part) is cut to at most
+--     100 characters, on a character boundary (left() counts characters, not
+--     bytes), and trimmed again: an organization name is at most 115 characters
+--     ("'s Organization" adds 15, "'s Team" 7), which a UI can show;
+--   - when both the name and the local part clean to nothing (a blank name and an
+--     address such as '@x.example'), the organization is named
+--     'Personal Organization' (a team: 'Team Organization'), never "'s Organization".
+-- clean_display_text is that cleaning and cap (NULL when nothing is left);
+-- organization_base_name the person part; personal_organization_name and
+-- team_organization_name the names. One definition: the backfill (sql/310), the
+-- window triggers (sql/320) and repair (sql/330) all call these. No check recomputes
+-- a name from them: the registry keeps the name as written (written_organization),
+-- and rollback compares the row with that, whichever version of this rule made it.
+CREATE OR REPLACE FUNCTION emailai_migration.clean_display_text(t text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT nullif(btrim(left(btrim(regexp_replace(regexp_replace(
+           translate(coalesce(t, ''),
+                     U&'\202A\202B\202C\202D\202E\2066\2067\2068\2069\200B\200C\200D\2060\FEFF', ''),
+           '[[:cntrl:]]', ' ', 'g'), '\s+', ' ', 'g')), 100)), '')
+$$;
+
 CREATE OR REPLACE FUNCTION emailai_migration.organization_base_name(user_name text, email text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(
-           nullif(btrim(regexp_replace(regexp_replace(coalesce(user_name, ''),
-                  '[[:cntrl:]]', ' ', 'g'), '\s+', ' ', 'g')), ''),
-           regexp_replace(email, '@[^@]*$', ''))
+  SELECT coalesce(emailai_migration.clean_display_text(user_name),
+                  emailai_migration.clean_display_text(regexp_replace(email, '@[^@]*$', '')))
 $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_name(user_name text, email text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT emailai_migration.organization_base_name(user_name, email) || '''s Organization'
+  SELECT coalesce(emailai_migration.organization_base_name(user_name, email) || '''s Organization',
+                  'Personal Organization')
+$$;
+
+CREATE OR REPLACE FUNCTION emailai_migration.team_organization_name(user_name text, email text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(emailai_migration.organization_base_name(user_name, email) || '''s Team',
+                  'Team Organization')
 $$;
 
 -- Rule 1, slug: local part lower-cased, runs outside [a-z0-9] -> '-', cut to 40,
@@ -412,7 +445,7 @@ BEGIN
       ORDER BY s.slug, s.premium_id
     ), created AS (
       INSERT INTO public."Organization" (id, "createdAt", "updatedAt", name, slug)
-      SELECT f.organization_id, now(), now(), emailai_migration.organization_base_name(f.name, f.email) || '''s Team', f.slug
+      SELECT f.organization_id, now(), now(), emailai_migration.team_organization_name(f.name, f.email), f.slug
       FROM free f
       ON CONFLICT DO NOTHING
       RETURNING id
