@@ -74,7 +74,7 @@ WITH rule AS (
   WHERE r.team
 ), teams AS (
   INSERT INTO "Organization" (id, "createdAt", "updatedAt", name, slug)
-  SELECT o.organization_id, now(), now(), emailai_migration.organization_base_name(o.name, o.email) || '''s Team',
+  SELECT o.organization_id, now(), now(), emailai_migration.team_organization_name(o.name, o.email),
          CASE WHEN EXISTS (SELECT 1 FROM "Organization" x WHERE x.slug = emailai_migration.personal_organization_slug(o.email, o.organization_id, 6))
               THEN emailai_migration.personal_organization_slug(o.email, o.organization_id, 8)
               ELSE emailai_migration.personal_organization_slug(o.email, o.organization_id, 6) END

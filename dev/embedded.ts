@@ -18,6 +18,8 @@ export interface EmbeddedServer {
   /** The major version of the binaries (EMAILAI_TEST_PG_MAJOR). */
   major: PgMajor;
   urlFor(database: string): string;
+  /** A fast shutdown (SIGINT: every session is ended) and a start on the same data and port; needs `restartable`. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ function initdbFlags13(): string[] {
   return ['--encoding=UTF8', `--locale=${locale}`, '--lc-messages=C'];
 }
 
-export async function startEmbedded(opts: { settings?: Record<string, string>; major?: PgMajor } = {}): Promise<EmbeddedServer> {
+export async function startEmbedded(opts: { settings?: Record<string, string>; major?: PgMajor; restartable?: boolean } = {}): Promise<EmbeddedServer> {
   const major = opts.major ?? embeddedMajor();
   const EmbeddedPostgres = await embeddedPostgres(major);
   const dir = mkdtempSync(join(tmpdir(), 'emailai-pg-'));
@@ -84,7 +86,8 @@ export async function startEmbedded(opts: { settings?: Record<string, string>; m
       user: 'postgres',
       password,
       port,
-      persistent: false,
+      // restart() needs the folder kept by the package's stop (stop() below removes it).
+      persistent: Boolean(opts.restartable),
       createPostgresUser: asRoot,
       onLog: () => {},
       onError: () => {},
@@ -106,6 +109,11 @@ export async function startEmbedded(opts: { settings?: Record<string, string>; m
         adminUrl: urlFor('postgres'),
         major,
         urlFor,
+        async restart() {
+          if (!opts.restartable) throw new Error('startEmbedded: restart() needs { restartable: true }');
+          await pg.stop();
+          await pg.start();
+        },
         async stop() {
           await pg.stop().catch(() => {});
           rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DROP FUNCTION IF EXISTS emailai_migration.link_premiums(text[]);
 DROP FUNCTION IF EXISTS emailai_migration.sync_premium_organizations(text[], text, boolean);
-DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[]);
+DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[], text[]);
 DROP FUNCTION IF EXISTS emailai_migration.team_membership_id(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.team_organization_id(text);
 DROP FUNCTION IF EXISTS emailai_migration.recompute_seats(text[]);
@@ -22,3 +22,5 @@ DROP FUNCTION IF EXISTS emailai_migration.personal_organization_owner(text);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_slug(text, text, integer);
 DROP FUNCTION IF EXISTS emailai_migration.personal_organization_name(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.organization_base_name(text, text);
+DROP FUNCTION IF EXISTS emailai_migration.team_organization_name(text, text);
+DROP FUNCTION IF EXISTS emailai_migration.clean_display_text(text);

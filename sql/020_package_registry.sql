@@ -2,8 +2,9 @@
 -- What:     the package's own schema, emailai_migration: the registry of what the
 --           migration created or changed (so rollback touches only that: personal
 --           organizations, team organizations and their memberships, inbox and
---           premium links), premiums the new app linked itself, the handover, and
---           the backfill's checkpoints. Nothing here is read by the application.
+--           premium links), premiums the new app linked itself, the handover, the
+--           backfill's checkpoints, and whether the window triggers are paused.
+--           Nothing here is read by the application.
 --           "What the migration wrote" (issue 16): an AFTER INSERT statement trigger
 --           on created_organization copies, from the rows the same statement (or
 --           transaction) just created, the organization's columns into
@@ -116,6 +117,17 @@ CREATE TABLE IF NOT EXISTS emailai_migration.backfill_checkpoint (
   rows_done  bigint NOT NULL DEFAULT 0,
   finished   boolean NOT NULL DEFAULT false,
   updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The window triggers paused (issue 19): a row here while a whole-database `rollback
+-- --keep-orgs|--orgs` runs and after it, until the next backfill (sql/315) resumes them.
+-- While paused the triggers of sql/320 give nobody an organization and link nothing
+-- (rule 4's creator still follows), so nothing they write can race the rollback's
+-- deletes or be left behind by it. Written by rollback/340, cleared by sql/315.
+CREATE TABLE IF NOT EXISTS emailai_migration.window_pause (
+  id        boolean PRIMARY KEY DEFAULT true CHECK (id),
+  paused_at timestamptz NOT NULL DEFAULT now(),
+  paused_by text NOT NULL
 );
 
 -- Schema migrations whose objects already existed (applied by the app's own

@@ -2,7 +2,8 @@
 -- What:     the data rules of the migration (SPEC "Data rules" 1-4 and 6), as functions in
 --           the package's schema. One definition, used by the backfill's batches
 --           (sql/310), by the window triggers (sql/320-325) and by `runner.ts repair`.
---             personal_organization_name/slug/id   rule 1, pure functions
+--             personal_organization_name/slug/id   rule 1, pure functions (the name
+--                                                  cleaned and capped: see below)
 --             personal_organization_owner(org)     the inverse of ..._id
 --             home_organization_of(user)           rule 2: the organization an
 --                                                  inbox of that user belongs in, as
@@ -31,21 +32,53 @@
 -- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
 -- squawk-ignore-file require-lock-timeout, require-statement-timeout
 
--- Rule 1, name: the user's name with control characters turned to spaces, runs of
--- white space folded, trimmed; the email's local part when that leaves nothing.
--- organization_base_name is that text; a personal organization adds "'s Organization",
--- a team organization (rule 3) "'s Team".
+-- Rule 1, name. SPEC: "the user's name, trimmed, control characters turned to spaces
+-- and runs of white space folded, + 's Organization; when that name is empty, the
+-- email's local part". Beyond SPEC's words, for names from hostile data (issue 19):
+--   - the fallback, the email's local part, is cleaned the same way (a tab in it
+--     becomes a space, leading and double spaces go);
+--   - bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) and
+--     zero-width characters (U+200B-U+200D, U+2060, U+FEFF) are removed, from the
+--     name and from the local part, before the rest: a name cannot reverse the text
+--     shown after it, or look empty and not be (an emoji ZWJ sequence falls apart
+--     into its emoji);
+--   - the cap: the person part (the cleaned name, or local part) is cut to at most
+--     100 characters, on a character boundary (left() counts characters, not
+--     bytes), and trimmed again: an organization name is at most 115 characters
+--     ("'s Organization" adds 15, "'s Team" 7), which a UI can show;
+--   - when both the name and the local part clean to nothing (a blank name and an
+--     address such as '@x.example'), the organization is named
+--     'Personal Organization' (a team: 'Team Organization'), never "'s Organization".
+-- clean_display_text is that cleaning and cap (NULL when nothing is left);
+-- organization_base_name the person part; personal_organization_name and
+-- team_organization_name the names. One definition: the backfill (sql/310), the
+-- window triggers (sql/320) and repair (sql/330) all call these. No check recomputes
+-- a name from them: the registry keeps the name as written (written_organization),
+-- and rollback compares the row with that, whichever version of this rule made it.
+CREATE OR REPLACE FUNCTION emailai_migration.clean_display_text(t text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT nullif(btrim(left(btrim(regexp_replace(regexp_replace(
+           translate(coalesce(t, ''),
+                     U&'\202A\202B\202C\202D\202E\2066\2067\2068\2069\200B\200C\200D\2060\FEFF', ''),
+           '[[:cntrl:]]', ' ', 'g'), '\s+', ' ', 'g')), 100)), '')
+$$;
+
 CREATE OR REPLACE FUNCTION emailai_migration.organization_base_name(user_name text, email text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(
-           nullif(btrim(regexp_replace(regexp_replace(coalesce(user_name, ''),
-                  '[[:cntrl:]]', ' ', 'g'), '\s+', ' ', 'g')), ''),
-           regexp_replace(email, '@[^@]*$', ''))
+  SELECT coalesce(emailai_migration.clean_display_text(user_name),
+                  emailai_migration.clean_display_text(regexp_replace(email, '@[^@]*$', '')))
 $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.personal_organization_name(user_name text, email text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT emailai_migration.organization_base_name(user_name, email) || '''s Organization'
+  SELECT coalesce(emailai_migration.organization_base_name(user_name, email) || '''s Organization',
+                  'Personal Organization')
+$$;
+
+CREATE OR REPLACE FUNCTION emailai_migration.team_organization_name(user_name text, email text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(emailai_migration.organization_base_name(user_name, email) || '''s Team',
+                  'Team Organization')
 $$;
 
 -- Rule 1, slug: local part lower-cased, runs outside [a-z0-9] -> '-', cut to 40,
@@ -294,7 +327,10 @@ END $$;
 -- while they own none). Several: the premium's team organization. Every caller reads
 -- this one definition: the backfill, the window triggers, repair, plan, the report.
 -- "User"."premiumId" is probed through the package's index (sql/311), per premium.
-CREATE OR REPLACE FUNCTION emailai_migration.premium_rule(p_premium_ids text[])
+-- p_leaving: users another transaction is deleting (sync_premium_organizations step
+-- 0), counted as gone already; their deletion's own trigger runs the rule again.
+DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[]);
+CREATE OR REPLACE FUNCTION emailai_migration.premium_rule(p_premium_ids text[], p_leaving text[] DEFAULT '{}')
 RETURNS TABLE (premium_id text, holders integer, owner_user_id text, owner_is_admin boolean,
                holder_ids text[], team boolean, organization_id text)
 LANGUAGE sql STABLE AS $$
@@ -307,6 +343,7 @@ LANGUAGE sql STABLE AS $$
                bool_or(u."premiumAdminId" IS NOT DISTINCT FROM u."premiumId") AS owner_is_admin
         FROM public."User" u
         WHERE u."premiumId" = ANY (p_premium_ids)
+          AND u.id <> ALL (coalesce(p_leaving, '{}'))
         GROUP BY u."premiumId") h
 $$;
 
@@ -317,7 +354,14 @@ $$;
 -- premiums newly linked. Run by the backfill (pass premium_links), by every window
 -- trigger that changes a premium's holders, and by repair. Idempotent.
 --   0. The premium rows are locked, in id order (two callers never deadlock on them,
---      and the second one counts the holders with what the first committed).
+--      and the second one counts the holders with what the first committed). Then
+--      the holders' "User" rows, FOR KEY SHARE: from here none can be deleted under
+--      this call. A holder whose row is locked already FOR UPDATE is being deleted
+--      (the old app's account deletion locks the row, then its trigger asks for
+--      this premium): skipped, not waited for, which would deadlock. That holder is
+--      "leaving": counted as gone, and no row of theirs is touched (their
+--      memberships, which the deletion's cascade holds, included); the deletion's
+--      own trigger calls this again once it holds the premium lock.
 --      With p_find_app_links (the backfill and repair; never a trigger: "Organization"
 --      ."premiumId" has no index) a premium some organization links without the
 --      registry knowing is recorded in app_linked_premium; those are left alone.
@@ -330,12 +374,10 @@ $$;
 --      team without an OWNER gets the first holder in owner order (rule 6: the next
 --      holder). A membership is written with "createdAt" 1 ms after the user's latest
 --      membership: the app's default organization (earliest membership, no
---      tie-breaker) stays the personal one. A holder whose "User" row another
---      transaction is deleting (locked FOR UPDATE) is skipped, not waited for: that
---      transaction's own trigger calls this again once it holds the premium lock.
+--      tie-breaker) stays the personal one. Leaving holders (0.) are left alone.
 --   4. A team organization its premium no longer needs (one holder or none) is
 --      deleted with the memberships the migration wrote, when nothing else is in it
---      (no inbox, no member the new app added).
+--      (no inbox, no member the new app added, no membership of a leaving holder).
 --   5. The links: the migration's links to any other organization go, then the
 --      organization of the rule gets the premium when it has none.
 --   6. recompute_seats: usedSeats = the members of that one organization.
@@ -346,6 +388,7 @@ DECLARE
   v_holders text[];
   v_linked text[];
   v_doomed text[];
+  v_leaving text[];
   v_suffix_length integer := 6;
   v_pending integer;
   v_step integer;
@@ -356,6 +399,14 @@ BEGIN
   END IF;
   -- 0.
   PERFORM 1 FROM public."Premium" p WHERE p.id = ANY (v_ids) ORDER BY p.id FOR NO KEY UPDATE;
+  WITH held AS (
+    SELECT u.id FROM public."User" u WHERE u."premiumId" = ANY (v_ids)
+    ORDER BY u.id FOR KEY SHARE SKIP LOCKED
+  )
+  SELECT array_agg(u.id) INTO v_leaving
+  FROM public."User" u
+  WHERE u."premiumId" = ANY (v_ids) AND u.id NOT IN (SELECT id FROM held);
+  v_leaving := coalesce(v_leaving, '{}');
   IF p_find_app_links THEN
     INSERT INTO emailai_migration.app_linked_premium (premium_id)
     SELECT DISTINCT o."premiumId"
@@ -372,7 +423,8 @@ BEGIN
   END IF;
 
   -- 1.
-  SELECT array_agg(u.id ORDER BY u.id) INTO v_holders FROM public."User" u WHERE u."premiumId" = ANY (v_ids);
+  SELECT array_agg(u.id ORDER BY u.id) INTO v_holders FROM public."User" u
+  WHERE u."premiumId" = ANY (v_ids) AND u.id <> ALL (v_leaving);
   IF v_holders IS NOT NULL THEN
     PERFORM emailai_migration.create_personal_organizations(v_holders, p_origin);
   END IF;
@@ -381,7 +433,7 @@ BEGIN
   LOOP
     WITH wanted AS (
       SELECT r.premium_id, r.organization_id, u.name, u.email
-      FROM emailai_migration.premium_rule(v_ids) r
+      FROM emailai_migration.premium_rule(v_ids, v_leaving) r
       JOIN public."User" u ON u.id = r.owner_user_id
       WHERE r.team
         AND (SELECT 1 FROM public."Organization" o WHERE o.id = r.organization_id) IS NULL
@@ -393,7 +445,7 @@ BEGIN
       ORDER BY s.slug, s.premium_id
     ), created AS (
       INSERT INTO public."Organization" (id, "createdAt", "updatedAt", name, slug)
-      SELECT f.organization_id, now(), now(), emailai_migration.organization_base_name(f.name, f.email) || '''s Team', f.slug
+      SELECT f.organization_id, now(), now(), emailai_migration.team_organization_name(f.name, f.email), f.slug
       FROM free f
       ON CONFLICT DO NOTHING
       RETURNING id
@@ -414,6 +466,7 @@ BEGIN
     FROM emailai_migration.team_organization t
     JOIN emailai_migration.team_membership tm ON tm.organization_id = t.organization_id
     WHERE t.premium_id = ANY (v_ids)
+      AND tm.user_id <> ALL (v_leaving)
       AND NOT EXISTS (SELECT 1 FROM public."User" u WHERE u.id = tm.user_id AND u."premiumId" = t.premium_id)
   ), deleted AS (
     DELETE FROM public."OrganizationMember" m USING gone g WHERE m.id = g.membership_id
@@ -423,14 +476,12 @@ BEGIN
 
   WITH wanted AS (
     SELECT r.premium_id, r.organization_id, h.user_id
-    FROM emailai_migration.premium_rule(v_ids) r
+    FROM emailai_migration.premium_rule(v_ids, v_leaving) r
     CROSS JOIN LATERAL unnest(r.holder_ids) AS h(user_id)
     WHERE r.team
       AND EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = r.organization_id)
       AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
                       WHERE m."userId" = h.user_id AND m."organizationId" = r.organization_id)
-      AND EXISTS (SELECT 1 FROM (SELECT 1 FROM public."User" u WHERE u.id = h.user_id
-                                 FOR KEY SHARE SKIP LOCKED) lockable)
   ), inserted AS (
     INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
     SELECT emailai_migration.team_membership_id(w.premium_id, w.user_id),
@@ -453,7 +504,7 @@ BEGIN
                 WHERE EXISTS (SELECT 1 FROM public."OrganizationMember" hm
                               WHERE hm."userId" = h.user_id AND hm."organizationId" = r.organization_id)
                 ORDER BY h.n LIMIT 1) AS owner_user_id
-        FROM emailai_migration.premium_rule(v_ids) r
+        FROM emailai_migration.premium_rule(v_ids, v_leaving) r
         WHERE r.team
           AND EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = r.organization_id)
           AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" o
@@ -464,7 +515,7 @@ BEGIN
   SELECT array_agg(t.organization_id ORDER BY t.organization_id) INTO v_doomed
   FROM emailai_migration.team_organization t
   WHERE t.premium_id = ANY (v_ids)
-    AND NOT EXISTS (SELECT 1 FROM emailai_migration.premium_rule(v_ids) r WHERE r.premium_id = t.premium_id AND r.team);
+    AND NOT EXISTS (SELECT 1 FROM emailai_migration.premium_rule(v_ids, v_leaving) r WHERE r.premium_id = t.premium_id AND r.team);
   IF v_doomed IS NOT NULL THEN
     PERFORM 1 FROM public."Organization" o WHERE o.id = ANY (v_doomed) ORDER BY o.id FOR UPDATE;
     SELECT array_agg(o.id) INTO v_doomed
@@ -473,7 +524,8 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea."organizationId" = o.id)
       AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
                       WHERE m."organizationId" = o.id
-                        AND NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm WHERE tm.membership_id = m.id));
+                        AND (m."userId" = ANY (v_leaving)
+                             OR NOT EXISTS (SELECT 1 FROM emailai_migration.team_membership tm WHERE tm.membership_id = m.id)));
   END IF;
   IF v_doomed IS NOT NULL THEN
     DELETE FROM public."OrganizationMember" m WHERE m."organizationId" = ANY (v_doomed);
@@ -487,7 +539,7 @@ BEGIN
   WITH target AS (
     SELECT wanted.premium_id, r.organization_id
     FROM unnest(v_ids) AS wanted(premium_id)
-    LEFT JOIN emailai_migration.premium_rule(v_ids) r ON r.premium_id = wanted.premium_id
+    LEFT JOIN emailai_migration.premium_rule(v_ids, v_leaving) r ON r.premium_id = wanted.premium_id
   ), stale AS (
     SELECT l.organization_id, l.premium_id
     FROM emailai_migration.linked_premium l
@@ -503,7 +555,7 @@ BEGIN
 
   WITH linked AS (
     UPDATE public."Organization" o SET "premiumId" = r.premium_id
-    FROM emailai_migration.premium_rule(v_ids) r
+    FROM emailai_migration.premium_rule(v_ids, v_leaving) r
     WHERE o.id = r.organization_id AND o."premiumId" IS NULL
     RETURNING o.id, o."premiumId"
   ), recorded AS (

@@ -22,6 +22,14 @@
 --                                (rule 4)
 --             resource_inserted  a rule/group/knowledge/category written without a
 --                                creator gets its inbox's owner (rule 4)
+--           Paused (issue 19): while emailai_migration.window_pause has its row (a
+--           whole-database `rollback --keep-orgs|--orgs`, from its first step until
+--           the next backfill), every function but resource_inserted creates,
+--           links and deletes nothing (an inbox's resources still follow a new owner,
+--           rule 4, which no rollback undoes). So an old-app write during a rollback
+--           is never linked to an organization the rollback is deleting (it would
+--           fail on the foreign key), and no organization or link made meanwhile is
+--           left behind. One index probe of a one-row table per write.
 -- Security: the old app writes these tables as a role of its own with DML rights
 --           only, and has (and must have) no right on schema emailai_migration. So
 --           every function here is SECURITY DEFINER: it runs as its owner, the
@@ -38,7 +46,7 @@
 --           preflight proves each role that writes these tables can fire each trigger
 --           (SET ROLE inside a transaction that is rolled back), and the schema phase
 --           proves it before it installs the triggers (lib/window-triggers.ts).
--- Requires: 300.
+-- Requires: 020 (window_pause), 300.
 --           Every function is SECURITY DEFINER with search_path pinned to pg_catalog,
 --           pg_temp, every name schema-qualified: the app's role fires the triggers
 --           without any right on schema emailai_migration.
@@ -53,6 +61,9 @@
 CREATE OR REPLACE FUNCTION emailai_migration.user_inserted()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  IF EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN
+    RETURN NULL;
+  END IF;
   PERFORM emailai_migration.create_personal_organizations(ARRAY[NEW.id], 'trigger');
   IF NEW."premiumId" IS NOT NULL THEN
     PERFORM emailai_migration.sync_premium_organizations(ARRAY[NEW."premiumId"], 'trigger', false);
@@ -63,7 +74,8 @@ END $$;
 CREATE OR REPLACE FUNCTION emailai_migration.user_premium_changed()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF NEW."premiumId" IS NOT DISTINCT FROM OLD."premiumId" THEN
+  IF NEW."premiumId" IS NOT DISTINCT FROM OLD."premiumId"
+     OR EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN
     RETURN NULL;
   END IF;
   -- Both premiums, in one call: the old one's link is moved off an organization
@@ -79,6 +91,16 @@ RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, 
 DECLARE
   v_organization_id text;
 BEGIN
+  -- Paused: the rollback deletes what is left (its lock order, organizations then
+  -- members, would deadlock with ours, members then organization).
+  IF EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN
+    RETURN NULL;
+  END IF;
+  -- The premium first: while this waits for the premium's lock, it holds no
+  -- "Organization" row another sync of that premium may need to unlink.
+  IF OLD."premiumId" IS NOT NULL THEN
+    PERFORM emailai_migration.sync_premium_organizations(ARRAY[OLD."premiumId"], 'trigger', false);
+  END IF;
   SELECT c.organization_id INTO v_organization_id
   FROM emailai_migration.created_organization c WHERE c.user_id = OLD.id;
   IF v_organization_id IS NOT NULL THEN
@@ -93,9 +115,6 @@ BEGIN
       DELETE FROM emailai_migration.linked_premium l WHERE l.organization_id = v_organization_id;
     END IF;
   END IF;
-  IF OLD."premiumId" IS NOT NULL THEN
-    PERFORM emailai_migration.sync_premium_organizations(ARRAY[OLD."premiumId"], 'trigger', false);
-  END IF;
   RETURN NULL;
 END $$;
 
@@ -105,7 +124,8 @@ END $$;
 CREATE OR REPLACE FUNCTION emailai_migration.signup_keeper()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM public."User" u WHERE u.id = NEW.id)
+  IF NOT EXISTS (SELECT 1 FROM emailai_migration.window_pause)
+     AND EXISTS (SELECT 1 FROM public."User" u WHERE u.id = NEW.id)
      AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m WHERE m."userId" = NEW.id) THEN
     PERFORM emailai_migration.create_personal_organizations(ARRAY[NEW.id], 'trigger');
   END IF;
@@ -132,6 +152,9 @@ BEGIN
     WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
     UPDATE public."Category" SET "createdBy" = NEW."userId"
     WHERE "emailAccountId" = NEW.id AND ("createdBy" IS NULL OR "createdBy" = OLD."userId");
+    IF EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN
+      RETURN NEW;
+    END IF;
     -- Relink only a link the migration made (or none), and
     -- only when the writer did not choose an organization itself.
     IF NEW."organizationId" IS DISTINCT FROM OLD."organizationId" THEN
@@ -142,7 +165,8 @@ BEGIN
          WHERE l.email_account_id = OLD.id AND l.organization_id = OLD."organizationId") THEN
       RETURN NEW;
     END IF;
-  ELSIF NEW."organizationId" IS NOT NULL THEN
+  ELSIF NEW."organizationId" IS NOT NULL
+        OR EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN
     RETURN NEW;
   END IF;
 

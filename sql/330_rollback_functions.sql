@@ -59,8 +59,8 @@ END $$;
 
 -- Pass 1: inboxes of the batch linked by the migration (the registry holds the same
 -- organization) are unlinked and their registry row removed; with p_force, every
--- linked inbox of the batch. Registry rows of inboxes no longer linked are removed
--- (nothing to undo). An inbox the new app moved keeps its link and its registry row
+-- linked inbox of the batch. Registry rows of inboxes no longer linked, or gone, are
+-- removed (nothing to undo). An inbox the new app moved keeps its link and its registry row
 -- (rollback_plan reports it).
 CREATE OR REPLACE FUNCTION emailai_migration.rollback_unlink_email_accounts_batch(
   p_after text, p_size integer, p_organization_id text, p_force boolean)
@@ -97,6 +97,15 @@ BEGIN
   USING public."EmailAccount" ea
   WHERE l.email_account_id = ANY (v_ids) AND ea.id = l.email_account_id
     AND ea."organizationId" IS NULL;
+  -- Registry rows of inboxes deleted since (their user's account deletion cascaded)
+  -- in this batch's key range (the last batch: to the end) record nothing any more.
+  -- Whole-database only: with p_organization_id the range is not the inboxes'.
+  IF p_organization_id IS NULL THEN
+    DELETE FROM emailai_migration.linked_email_account l
+    WHERE l.email_account_id > coalesce(p_after, '')
+      AND (rows_seen < p_size OR l.email_account_id <= last_key)
+      AND NOT EXISTS (SELECT 1 FROM public."EmailAccount" ea WHERE ea.id = l.email_account_id);
+  END IF;
   RETURN NEXT;
 END $$;
 

@@ -234,6 +234,83 @@ w.test('an inbox moved to another user, then its old owner deleted: its rules st
   assert.is(rule.createdBy, 'win_to');
 });
 
+/**
+ * Holds the premium's row lock in a session of its own, starts `first` and waits until
+ * it waits for that lock, then `second` likewise (so `first` is granted the lock
+ * first), then lets go: the order in which the old app's writes met in the live test's
+ * one deadlock. Resolves with each write's error, or null.
+ */
+async function queuedBehindPremium(sql: Sql, premiumId: string, writes: ((tx: Sql) => Promise<unknown>)[]) {
+  const holder = await sql.reserve();
+  const sessions = await Promise.all(writes.map(() => sql.reserve()));
+  try {
+    await holder`begin`;
+    await holder`select 1 from "Premium" where id = ${premiumId} for no key update`;
+    const done: Promise<Error | null>[] = [];
+    for (const [i, write] of writes.entries()) {
+      const session = sessions[i];
+      const [{ pid }] = await session`select pg_backend_pid() as pid`;
+      done.push(write(session).then(() => null, (err: Error) => err));
+      for (let waited = 0; ; waited += 10) {
+        const [row] = await sql`select wait_event_type from pg_stat_activity where pid = ${pid as number}`;
+        if (row?.wait_event_type === 'Lock') break;
+        if (waited > 10_000) throw new Error(`write ${i + 1} never waited for the premium's lock`);
+        await new Promise(r => setTimeout(r, 10));
+      }
+    }
+    await holder`commit`;
+    return (await Promise.all(done)).map(e => e && `${(e as { code?: string }).code}: ${e.message}`);
+  } finally {
+    holder.release();
+    for (const session of sessions) session.release();
+  }
+}
+
+const accountDeletion = (userId: string) => async (tx: Sql) => {
+  await tx`begin`;
+  try {
+    await tx`delete from "Knowledge" where "emailAccountId" in (select id from "EmailAccount" where "userId" = ${userId})`;
+    await tx`delete from "User" where id = ${userId}`;
+    await tx`commit`;
+  } catch (err) {
+    await tx`rollback`;
+    throw err;
+  }
+};
+
+w.test('a plan change and the deletion of the premium\'s holder at once: no deadlock, the premium ends home with the one who is left', async db => {
+  // Before: the deletion locked its personal organization, then waited for the premium;
+  // the plan change held the premium and waited to unlink that organization.
+  await db.sql`insert into "Premium" (id, "updatedAt", tier, "emailAccountsAccess") values ('win_q', now(), 'BUSINESS_MONTHLY', 2)`;
+  await signUp(db.sql, 'win_q1', 'win_q');
+  await signUp(db.sql, 'win_q2', null);
+  const errors = await queuedBehindPremium(db.sql, 'win_q', [
+    tx => tx`update "User" set "premiumId" = 'win_q', "updatedAt" = now() where id = 'win_q2'`,
+    accountDeletion('win_q1'),
+  ]);
+  assert.equal(errors, [null, null], 'neither write failed');
+  assert.equal(await premiumState(db.sql, 'win_q'), { links: ['mig_org_win_q2'], usedSeats: 1, maxSeats: 2, team: [] });
+  const [left] = await db.sql`select count(*)::int as n from "Organization" where id in ('mig_org_win_q1', 'mig_team_win_q')`;
+  assert.is(left.n, 0, 'the deleted holder\'s organization went, and no team was left behind');
+});
+
+w.test('two holders of one team premium deleted at once: no deadlock, nothing of the team left', async db => {
+  // Before: the first deletion found a team of one and deleted its memberships, the
+  // second holder's among them, which that holder's own deletion had locked.
+  await db.sql`insert into "Premium" (id, "updatedAt", tier, "emailAccountsAccess") values ('win_r', now(), 'BUSINESS_MONTHLY', 2)`;
+  await signUp(db.sql, 'win_r1', 'win_r', true);
+  await signUp(db.sql, 'win_r2', 'win_r');
+  assert.equal((await premiumState(db.sql, 'win_r')).team, ['win_r1:OWNER', 'win_r2:MEMBER']);
+  const errors = await queuedBehindPremium(db.sql, 'win_r', [accountDeletion('win_r1'), accountDeletion('win_r2')]);
+  assert.equal(errors, [null, null], 'neither deletion failed');
+  const state = await premiumState(db.sql, 'win_r');
+  assert.equal([state.links, state.team], [[], []]);
+  const [left] = await db.sql`select count(*)::int as n from "Organization" where id like 'mig_%win_r%'`;
+  assert.is(left.n, 0);
+  const [reg] = await db.sql`select count(*)::int as n from emailai_migration.team_organization where premium_id = 'win_r'`;
+  assert.is(reg.n, 0, 'the registry forgot the team');
+});
+
 w.test('an existing team premium of the fixture: a holder deleted, seats follow; verify passes after all of it', async db => {
   const [p] = await db.sql`select "premiumId" as id from "User" where "premiumId" is not null group by 1 having count(*) >= 3 order by 1 limit 1`;
   const before = await premiumState(db.sql, p.id);

@@ -13,6 +13,9 @@ import { assertEmailAi } from '../emailai.ts';
 import { Progress } from '../progress.ts';
 import { sleep, type LockSettings } from '../lock-settings.ts';
 import { DELETED_UNDER_BATCH, inShortTransaction } from '../short-transaction.ts';
+import { join } from 'node:path';
+import { SQL_DIR } from '../paths.ts';
+import { runStep } from '../steps.ts';
 import * as log from '../log.ts';
 
 export const DATA_PHASE = 'multi_tenant_data';
@@ -35,6 +38,21 @@ export async function batch(sql: Sql, pass: string, after: string | null, size: 
   }, { retryOn: DELETED_UNDER_BATCH });
 }
 
+/**
+ * The window triggers a whole-database rollback paused (rollback/340) work again
+ * (sql/315), before any batch reads: the backfill, `up` and the handover start here.
+ * Returns whether they were paused.
+ */
+export async function resumeWindowTriggers(control: Sql, sql: Sql, settings: LockSettings): Promise<boolean> {
+  const [{ paused }] = await control`
+    select to_regclass('emailai_migration.window_pause') is not null
+           and exists (select 1 from emailai_migration.window_pause) as paused`;
+  if (!paused) return false;
+  log.info('  the window triggers were paused by a rollback: resuming them');
+  await runStep(sql, join(SQL_DIR, '315_resume_window_triggers.sql'), settings);
+  return true;
+}
+
 export const summary = 'phase 2: the batched, resumable data migration';
 export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'sleep-ms': TEXT, restart: YES } as const satisfies Flags;
 export interface BackfillOptions { batchSize: number; sleepMs: number; restart: boolean }
@@ -53,6 +71,7 @@ export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<Pas
   try {
     await logged(control, DATA_PHASE, async () => {
       if (o.restart) await control`delete from emailai_migration.backfill_checkpoint`;
+      await resumeWindowTriggers(control, sql, ctx.settings);
       const passes = await control`select pass, driving_table from emailai_migration.backfill_passes() order by ordinal`;
       for (const { pass, driving_table: table } of passes) {
         const started = performance.now();

@@ -24,7 +24,7 @@ import { acquirePackageLock } from '../package-lock.ts';
 import { HANDOVER_DIR, QUERIES_DIR, ROLLBACK_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
 import { SIGNUP_KEEPER, WINDOW_TRIGGERS } from '../window-triggers.ts';
-import { batch } from './backfill.ts';
+import { batch, resumeWindowTriggers } from './backfill.ts';
 import * as log from '../log.ts';
 
 export const HANDOVER_PHASE = 'multi_tenant_handover';
@@ -75,6 +75,8 @@ export async function run(ctx: Context): Promise<number> {
   const sql = ctx.open(1);
   try {
     const result = await logged(control, HANDOVER_PHASE, async () => {
+      // Paused by a rollback, the sign-up keeper installed below would do nothing.
+      await resumeWindowTriggers(control, sql, ctx.settings);
       const caughtUp: Record<string, number> = {};
       for (const pass of CATCH_UP_PASSES) {
         let after: string | null = null, changed = 0;

@@ -9,21 +9,26 @@
 // checkpoint is needed, every batch is guarded, so a re-run after a kill rescans and
 // finishes what is left.
 //
-// The window triggers stay installed at --keep-orgs/--orgs (they go with --schema).
-// They cannot re-link what the rollback unlinks: they fire on rows the old app
-// inserts and on changed owners/premiums, never on the rollback's own updates of
-// "organizationId"/"premiumId". What they link afterwards is registered like the
-// backfill's work, so a second rollback undoes it. The backfill's checkpoints are
+// The window triggers stay installed at --keep-orgs/--orgs (they go with --schema),
+// and a whole-database rollback pauses them first (rollback/340, issue 19): while the
+// old app still writes, a trigger would link a new inbox to an organization the
+// rollback is deleting (the insert fails on the foreign key) and leave organizations
+// and links made meanwhile behind. Paused, they create and link nothing, until the
+// next backfill (or `up`, or handover) resumes them (sql/315) and relinks what the
+// old app wrote meanwhile. With --organization-id only that organization is undone
+// and the triggers keep working for everyone else. The backfill's checkpoints are
 // cleared (whole-database levels), so a later `up` relinks everything.
 import ley from 'ley';
 import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
-import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, int, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
+import { sleep } from '../lock-settings.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { join } from 'node:path';
-import { PACKAGE_DIR, QUERIES_DIR } from '../paths.ts';
+import { PACKAGE_DIR, QUERIES_DIR, ROLLBACK_DIR } from '../paths.ts';
+import { runStep } from '../steps.ts';
 import { inShortTransaction } from '../short-transaction.ts';
 import { DATA_PHASE } from './backfill.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -32,7 +37,7 @@ import * as log from '../log.ts';
 export const ROLLBACK_OPERATION = 'multi_tenant_rollback';
 
 export const summary = 'undo: --keep-orgs | --orgs | --schema, or --organization-id X; --dry-run';
-export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'keep-orgs': YES, orgs: YES, schema: YES, 'organization-id': TEXT, force: YES, 'dry-run': YES } as const satisfies Flags;
+export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'keep-orgs': YES, orgs: YES, schema: YES, 'organization-id': TEXT, force: YES, 'dry-run': YES, 'sleep-ms': TEXT } as const satisfies Flags;
 
 type Level = 'keep-orgs' | 'orgs' | 'schema';
 type BatchFunction = 'rollback_unlink_email_accounts_batch' | 'rollback_unlink_premiums_batch' | 'rollback_delete_organizations_batch';
@@ -83,11 +88,13 @@ function printPlan(title: string, rows: PlanRow[]): void {
   for (const r of rows) log.info(`  ${r.action.padEnd(7)} ${String(r.rows).padStart(9)}  ${r.item}`);
 }
 
-async function runPass(ctx: Context, sql: Sql, fn: BatchFunction, organizationId: string | null, force: boolean, size: number): Promise<PassResult> {
+async function runPass(ctx: Context, sql: Sql, fn: BatchFunction, organizationId: string | null, force: boolean, size: number,
+                       sleepMs: number): Promise<PassResult> {
   let after: string | null = null;
   const result: PassResult = { pass: fn, rowsSeen: 0, rowsChanged: 0, batches: 0 };
   for (;;) {
     if (ctx.interrupted()) throw new Error(`interrupted during ${fn}; every finished batch is committed: run the same rollback again to finish`);
+    log.doing(`${fn}, the batch after key ${after ?? '(start)'}`);
     const r = await inShortTransaction(sql, ctx.settings, async tx => {
       const [row] = await tx`select last_key, rows_seen, rows_changed from ${tx('emailai_migration')}.${tx(fn)}(${after}, ${size}, ${organizationId}, ${force})`;
       return row as { last_key: string | null; rows_seen: number; rows_changed: number };
@@ -97,9 +104,22 @@ async function runPass(ctx: Context, sql: Sql, fn: BatchFunction, organizationId
     result.rowsChanged += r.rows_changed;
     after = r.last_key;
     if (r.rows_seen < size) break;
+    if (sleepMs) await sleep(sleepMs);
   }
   log.info(`  ✓ ${fn.replace(/^rollback_|_batch$/g, '').padEnd(28)} ${result.rowsChanged} row(s) in ${result.batches} batch(es)`);
   return result;
+}
+
+/** rollback/340: from here on the window triggers create and link nothing (see the top). */
+async function pauseWindowTriggers(control: Sql, sql: Sql, ctx: Context): Promise<void> {
+  const [{ present }] = await control`select to_regclass('emailai_migration.window_pause') is not null as present`;
+  if (!present) {
+    // A schema phase of a version before issue 19: its triggers cannot be paused.
+    log.warn('the window triggers of this installation cannot be paused (no emailai_migration.window_pause; `runner.ts schema` adds it): ' +
+      'while the old app writes, what they link during the rollback may be left behind; run the rollback again once it is done');
+    return;
+  }
+  await runStep(sql, join(ROLLBACK_DIR, '340_pause_window_triggers.sql'), ctx.settings);
 }
 
 export async function run(ctx: Context): Promise<number> {
@@ -108,6 +128,7 @@ export async function run(ctx: Context): Promise<number> {
   const force = Boolean(ctx.options.force);
   const dryRun = Boolean(ctx.options['dry-run']);
   const size = batchSize(ctx.options);
+  const sleepMs = int(ctx.options, 'sleep-ms', 0);
   const dataLevel = chosen === 'keep-orgs' ? 'keep-orgs' : 'orgs';
 
   const control = ctx.open(2);
@@ -155,9 +176,10 @@ export async function run(ctx: Context): Promise<number> {
     const sql = ctx.open(1);
     try {
       await logged(control, ROLLBACK_OPERATION, async () => {
-        passes.push(await runPass(ctx, sql, 'rollback_unlink_email_accounts_batch', organizationId, force, size));
-        passes.push(await runPass(ctx, sql, 'rollback_unlink_premiums_batch', organizationId, force, size));
-        if (dataLevel === 'orgs') passes.push(await runPass(ctx, sql, 'rollback_delete_organizations_batch', organizationId, force, size));
+        if (!organizationId) await pauseWindowTriggers(control, sql, ctx);
+        passes.push(await runPass(ctx, sql, 'rollback_unlink_email_accounts_batch', organizationId, force, size, sleepMs));
+        passes.push(await runPass(ctx, sql, 'rollback_unlink_premiums_batch', organizationId, force, size, sleepMs));
+        if (dataLevel === 'orgs') passes.push(await runPass(ctx, sql, 'rollback_delete_organizations_batch', organizationId, force, size, sleepMs));
         if (!organizationId) {
           // A later backfill must start over: its passes are guarded, so it relinks
           // exactly what is unlinked now.
