@@ -14,16 +14,28 @@ import { assertPackageLockHeld } from './package-lock.ts';
  */
 export const DELETED_UNDER_BATCH = ['23503'];
 
+/** Thrown out of a transaction that is to be rolled back, carrying its result. */
+class RolledBack extends Error {
+  constructor(public result: unknown) { super('rolled back'); }
+}
+
+/**
+ * fn in one short transaction. retryOn: SQLSTATEs retried besides the lock ones;
+ * rollBack: the transaction is rolled back and fn's result returned (--dry-run).
+ */
 export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn: (tx: Sql) => Promise<T>,
-                                            opts: { retryOn?: string[] } = {}): Promise<T> {
+                                            opts: { retryOn?: string[]; rollBack?: boolean } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sql.begin(async tx => {
         await tx`select set_config('lock_timeout', ${settings.lockTimeoutMs + 'ms'}, true)`;
         await assertPackageLockHeld(tx as unknown as Sql);
-        return fn(tx as unknown as Sql);
+        const result = await fn(tx as unknown as Sql);
+        if (opts.rollBack) throw new RolledBack(result);
+        return result;
       }) as T;
     } catch (err) {
+      if (err instanceof RolledBack) return err.result as T;
       const code = (err as { code?: string }).code;
       if (code && (RETRYABLE.has(code) || opts.retryOn?.includes(code)) && attempt <= settings.lockRetries) {
         await sleep(backoffMs(attempt));

@@ -11,8 +11,9 @@ import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { Progress } from '../progress.ts';
-import { sleep, type LockSettings } from '../lock-settings.ts';
-import { DELETED_UNDER_BATCH, inShortTransaction } from '../short-transaction.ts';
+import type { LockSettings } from '../lock-settings.ts';
+import { type BatchResult, keysetLoop } from '../batch-loop.ts';
+import { DELETED_UNDER_BATCH } from '../short-transaction.ts';
 import { join } from 'node:path';
 import { SQL_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
@@ -30,13 +31,18 @@ export interface PassSummary {
   skipped: boolean;
 }
 
-export async function batch(sql: Sql, pass: string, after: string | null, size: number, settings: LockSettings) {
-  log.doing(`pass ${pass}, the batch after key ${after ?? '(start)'}`);
-  return inShortTransaction(sql, settings, async tx => {
-    const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
-    return row as { last_key: string | null; rows_seen: number; rows_changed: number };
-  }, { retryOn: DELETED_UNDER_BATCH });
-}
+/** One backfill batch of a pass (sql/310), for keysetLoop; the backfill and handover's catch-up. */
+export const passBatch = (pass: string) => async (tx: Sql, after: string | null, size: number): Promise<BatchResult> => {
+  const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
+  return row as BatchResult;
+};
+
+/** The loop of one backfill pass: what the backfill and handover's catch-up share. */
+export const passLoop = (pass: string) => ({
+  batch: passBatch(pass),
+  doing: (after: string | null) => `pass ${pass}, the batch after key ${after ?? '(start)'}`,
+  retryOn: DELETED_UNDER_BATCH,
+});
 
 /**
  * The window triggers a whole-database rollback paused (rollback/340) work again
@@ -86,35 +92,30 @@ export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<Pas
           ? await control`select count(*)::int as before from ${control(table)} where id <= ${cp.last_key}`
           : [{ before: 0 }];
         const progress = new Progress(pass, total, before);
-        let after: string | null = cp?.last_key ?? null;
-        let seen = 0, changed = 0, batches = 0;
-        for (;;) {
-          if (ctx.interrupted()) {
+        const t = await keysetLoop({
+          ...passLoop(pass), sql: () => sql, settings: ctx.settings, size, sleepMs, after: cp?.last_key ?? null,
+          interrupted: () => ctx.interrupted(),
+          onInterrupt: after => {
             progress.end();
-            throw new InterruptedError(`interrupted by the operator during pass ${pass} after key ${after ?? '(start)'}; ` +
+            return new InterruptedError(`interrupted by the operator during pass ${pass} after key ${after ?? '(start)'}; ` +
               `every finished batch is committed: run backfill again to resume`);
-          }
-          const r = await batch(sql, pass, after, size, ctx.settings);
-          batches++;
-          seen += r.rows_seen;
-          changed += r.rows_changed;
-          after = r.last_key;
-          progress.update(r.rows_seen, r.rows_changed);
-          if (batches === 1 && pass === 'personal_organizations') {
-            // Foreign-key checks into the new tables were planned while they were
-            // empty (sequential scans that stay so): give the planner statistics
-            // and start new sessions so the next batches plan index lookups. Later
-            // growth needs no ANALYZE: the planner scales row counts by the tables'
-            // current size, and the batch's lookups are per-row index probes.
-            await control`analyze "Organization", "OrganizationMember"`;
-            await sql.end({ timeout: 5 });
-            sql = ctx.open(1);
-          }
-          if (r.rows_seen < size) break;
-          if (sleepMs) await sleep(sleepMs);
-        }
+          },
+          afterBatch: async (r, { batches }) => {
+            progress.update(r.rows_seen, r.rows_changed);
+            if (batches === 1 && pass === 'personal_organizations') {
+              // Foreign-key checks into the new tables were planned while they were
+              // empty (sequential scans that stay so): give the planner statistics
+              // and start new sessions so the next batches plan index lookups. Later
+              // growth needs no ANALYZE: the planner scales row counts by the tables'
+              // current size, and the batch's lookups are per-row index probes.
+              await control`analyze "Organization", "OrganizationMember"`;
+              await sql.end({ timeout: 5 });
+              sql = ctx.open(1);
+            }
+          },
+        });
         progress.end();
-        summaries.push({ pass, table, rowsSeen: seen, rowsChanged: changed, batches, ms: performance.now() - started, skipped: false });
+        summaries.push({ pass, table, rowsSeen: t.rowsSeen, rowsChanged: t.rowsChanged, batches: t.batches, ms: performance.now() - started, skipped: false });
       }
       await control`analyze "Organization", "OrganizationMember"`;
     });

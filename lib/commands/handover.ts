@@ -24,7 +24,8 @@ import { acquirePackageLock } from '../package-lock.ts';
 import { HANDOVER_DIR, QUERIES_DIR, ROLLBACK_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
 import { SIGNUP_KEEPER, WINDOW_TRIGGERS } from '../window-triggers.ts';
-import { batch, resumeWindowTriggers } from './backfill.ts';
+import { passLoop, resumeWindowTriggers } from './backfill.ts';
+import { keysetLoop } from '../batch-loop.ts';
 import * as log from '../log.ts';
 
 export const HANDOVER_PHASE = 'multi_tenant_handover';
@@ -79,14 +80,10 @@ export async function run(ctx: Context): Promise<number> {
       await resumeWindowTriggers(control, sql, ctx.settings);
       const caughtUp: Record<string, number> = {};
       for (const pass of CATCH_UP_PASSES) {
-        let after: string | null = null, changed = 0;
-        for (;;) {
-          if (ctx.interrupted()) throw new InterruptedError(`interrupted during the catch-up (pass ${pass}); nothing was dropped: run handover again`);
-          const r = await batch(sql, pass, after, size, ctx.settings);
-          changed += r.rows_changed;
-          after = r.last_key;
-          if (r.rows_seen < size) break;
-        }
+        const { rowsChanged: changed } = await keysetLoop({
+          ...passLoop(pass), sql: () => sql, settings: ctx.settings, size, interrupted: () => ctx.interrupted(),
+          onInterrupt: () => new InterruptedError(`interrupted during the catch-up (pass ${pass}); nothing was dropped: run handover again`),
+        });
         caughtUp[pass] = changed;
         log.info(`  ✓ catch-up ${pass.padEnd(22)} ${changed} row(s) changed`);
       }

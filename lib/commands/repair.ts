@@ -16,25 +16,12 @@ import { InterruptedError, RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { inShortTransaction } from '../short-transaction.ts';
+import { type BatchResult, keysetLoop } from '../batch-loop.ts';
 import * as log from '../log.ts';
 
-class DryRunRollback extends Error {
-  constructor(public result: unknown) { super('dry run'); }
-}
-
 /** Runs fn in one short transaction; with dryRun, rolls it back and returns its result. */
-async function apply<T>(sql: Sql, ctx: Context, dryRun: boolean, fn: (tx: Sql) => Promise<T>): Promise<T> {
-  try {
-    return await inShortTransaction(sql, ctx.settings, async tx => {
-      const result = await fn(tx);
-      if (dryRun) throw new DryRunRollback(result);
-      return result;
-    });
-  } catch (err) {
-    if (err instanceof DryRunRollback) return err.result as T;
-    throw err;
-  }
-}
+const apply = <T>(sql: Sql, ctx: Context, dryRun: boolean, fn: (tx: Sql) => Promise<T>): Promise<T> =>
+  inShortTransaction(sql, ctx.settings, fn, { rollBack: dryRun });
 
 /**
  * The one user `who` names: an exact id or an exact email ("User"."email" is unique
@@ -79,25 +66,19 @@ async function repairUser(ctx: Context, sql: Sql, who: string, dryRun: boolean) 
 
 async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
   const size = batchSize(ctx.options);
-  let after: string | null = null;
-  let premiums = 0, changed = 0, batches = 0;
-  for (;;) {
-    if (ctx.interrupted()) throw new InterruptedError('interrupted; every finished batch is committed: run repair --seats again');
-    const r: { last_key: string | null; seen: number; changed: number } = await apply(sql, ctx, dryRun, async tx => {
+  const { rowsSeen: premiums, rowsChanged: changed, batches } = await keysetLoop({
+    sql: () => sql, settings: ctx.settings, size, rollBack: dryRun, interrupted: () => ctx.interrupted(),
+    onInterrupt: () => new InterruptedError('interrupted; every finished batch is committed: run repair --seats again'),
+    batch: async (tx, after, size) => {
       const [row] = await tx`
         with batch as (
           select id from "Premium" where ${after}::text is null or id > ${after} order by id limit ${size}
         )
-        select (select max(id) from batch) as last_key, (select count(*)::int from batch) as seen,
-               emailai_migration.recompute_seats(array(select id from batch)) as changed`;
-      return row as { last_key: string | null; seen: number; changed: number };
-    });
-    batches++;
-    premiums += r.seen;
-    changed += r.changed;
-    if (r.seen < size) break;
-    after = r.last_key;
-  }
+        select (select max(id) from batch) as last_key, (select count(*)::int from batch) as rows_seen,
+               emailai_migration.recompute_seats(array(select id from batch)) as rows_changed`;
+      return row as BatchResult;
+    },
+  });
   log.info(`repair --seats${dryRun ? ' (dry run, nothing changed)' : ''}: ${changed} premium(s) of ${premiums} ` +
     `${dryRun ? 'would get' : 'got'} new usedSeats/maxSeats (${batches} batch(es))`);
   return { premiums, changed, batches };

@@ -22,14 +22,13 @@ import ley from 'ley';
 import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
 import { BATCH_FLAGS, batchSize, type Context, type Flags, int, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
-import { sleep } from '../lock-settings.ts';
+import { type BatchResult, keysetLoop } from '../batch-loop.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { join } from 'node:path';
 import { PACKAGE_DIR, QUERIES_DIR, ROLLBACK_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
-import { inShortTransaction } from '../short-transaction.ts';
 import { DATA_PHASE } from './backfill.ts';
 import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
@@ -90,22 +89,16 @@ function printPlan(title: string, rows: PlanRow[]): void {
 
 async function runPass(ctx: Context, sql: Sql, fn: BatchFunction, organizationId: string | null, force: boolean, size: number,
                        sleepMs: number): Promise<PassResult> {
-  let after: string | null = null;
-  const result: PassResult = { pass: fn, rowsSeen: 0, rowsChanged: 0, batches: 0 };
-  for (;;) {
-    if (ctx.interrupted()) throw new Error(`interrupted during ${fn}; every finished batch is committed: run the same rollback again to finish`);
-    log.doing(`${fn}, the batch after key ${after ?? '(start)'}`);
-    const r = await inShortTransaction(sql, ctx.settings, async tx => {
+  const t = await keysetLoop({
+    sql: () => sql, settings: ctx.settings, size, sleepMs, interrupted: () => ctx.interrupted(),
+    onInterrupt: () => new Error(`interrupted during ${fn}; every finished batch is committed: run the same rollback again to finish`),
+    doing: after => `${fn}, the batch after key ${after ?? '(start)'}`,
+    batch: async (tx, after, size) => {
       const [row] = await tx`select last_key, rows_seen, rows_changed from ${tx('emailai_migration')}.${tx(fn)}(${after}, ${size}, ${organizationId}, ${force})`;
-      return row as { last_key: string | null; rows_seen: number; rows_changed: number };
-    });
-    result.batches++;
-    result.rowsSeen += r.rows_seen;
-    result.rowsChanged += r.rows_changed;
-    after = r.last_key;
-    if (r.rows_seen < size) break;
-    if (sleepMs) await sleep(sleepMs);
-  }
+      return row as BatchResult;
+    },
+  });
+  const result: PassResult = { pass: fn, rowsSeen: t.rowsSeen, rowsChanged: t.rowsChanged, batches: t.batches };
   log.info(`  ✓ ${fn.replace(/^rollback_|_batch$/g, '').padEnd(28)} ${result.rowsChanged} row(s) in ${result.batches} batch(es)`);
   return result;
 }
