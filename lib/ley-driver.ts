@@ -15,7 +15,7 @@ import { lockSettingsFromEnv, type LockSettings } from './lock-settings.ts';
 import { runStep, StepError, type StepResult } from './steps.ts';
 import { loadMigration as load } from './migration.ts';
 import { logEnd, logRolledBack, logStart } from './migration-log.ts';
-import { ROLLBACK_DIR, SQL_DIR } from './paths.ts';
+import { QUERIES_DIR, ROLLBACK_DIR, SQL_DIR } from './paths.ts';
 import { conflictingSchemaObjects } from './schema-objects.ts';
 import * as log from './log.ts';
 
@@ -91,12 +91,7 @@ async function ensureBookkeeping(client: Client): Promise<void> {
   for (const file of ['010_migration_log.sql', '020_package_registry.sql']) {
     await runStep(client.sql, join(SQL_DIR, file), quiet);
   }
-  await client.sql`
-    create table if not exists emailai_migration.ley_migrations (
-      id serial primary key,
-      name varchar(255) not null,
-      created_at timestamp not null
-    )`;
+  await client.sql.file(join(QUERIES_DIR, 'ley_migrations_create.sql'));
 }
 
 /**

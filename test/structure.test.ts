@@ -63,7 +63,7 @@ function sqlCode(dirs: string[]): Map<string, string> {
 // definitions of emailai-schema.md are written out once, independently, in the check the
 // schema phase's precondition reads (checks/schema_objects_missing_or_different.sql).
 const EXPECTATION = 'checks/schema_objects_missing_or_different.sql';
-const PLACES = ['sql', 'handover', 'checks', 'lib/sql'];
+const PLACES = ['sql', 'handover', 'checks', 'queries'];
 
 test('each index the package builds is named in one SQL step only (and in the expected definitions)', () => {
   const code = sqlCode(PLACES);

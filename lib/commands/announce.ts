@@ -1,7 +1,7 @@
 // `runner.ts announce <week-before|day-before|done|paused>`: the runbook's four user
 // messages ("1 Week Before", "Day Before", "Post-Migration Announcement", "Incident
 // Communication"), filled from settings (flag, else environment variable) and from the
-// database (lib/sql/announce_numbers.sql; "done" also re-runs the checks). Plain text
+// database (queries/announce_numbers.sql; "done" also re-runs the checks). Plain text
 // on stdout. A missing setting exits 2 naming it; no "[...]" placeholder is ever printed.
 import { join } from 'node:path';
 import { type Context, type Flags, str, TEXT } from '../context.ts';

@@ -15,7 +15,7 @@ import type { LockSettings } from '../lock-settings.ts';
 import { type BatchResult, keysetLoop } from '../batch-loop.ts';
 import { DELETED_UNDER_BATCH } from '../short-transaction.ts';
 import { join } from 'node:path';
-import { SQL_DIR } from '../paths.ts';
+import { QUERIES_DIR, SQL_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
 import * as log from '../log.ts';
 
@@ -76,7 +76,7 @@ export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<Pas
   const summaries: PassSummary[] = [];
   try {
     await logged(control, DATA_PHASE, async () => {
-      if (o.restart) await control`delete from emailai_migration.backfill_checkpoint`;
+      if (o.restart) await control.file(join(QUERIES_DIR, 'backfill_checkpoint_reset.sql'));
       await resumeWindowTriggers(control, sql, ctx.settings);
       const passes = await control`select pass, driving_table from emailai_migration.backfill_passes() order by ordinal`;
       for (const { pass, driving_table: table } of passes) {

@@ -4,7 +4,7 @@
 //   - always (the package's own invariants; each can be settled, so never forever):
 //     another runner holds the package lock; the data phase never completed here
 //     (give --deployed-at if migration_log lost it); an object outside the package
-//     depends on it (lib/sql/cleanup_dependents.sql: a view over the registry, a
+//     depends on it (queries/cleanup_dependents.sql: a view over the registry, a
 //     trigger of somebody else's calling a package function), which DROP ... CASCADE
 //     would drop silently;
 //   - unless --force: the new app has been live for less than --min-days (default 30);

@@ -1,5 +1,5 @@
 // `runner.ts diagnose --user <id|email>`: the runbook's "Users can't access email
-// accounts" diagnosis for one user (lib/sql/diagnose_user.sql), read-only, with the
+// accounts" diagnosis for one user (queries/diagnose_user.sql), read-only, with the
 // repair command to run when something is wrong. Exit 0 healthy, 1 a problem found,
 // 3 no such user.
 import { join } from 'node:path';

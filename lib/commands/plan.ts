@@ -1,5 +1,5 @@
 // `runner.ts plan`: the runbook's dry run. One READ ONLY transaction computes what
-// `backfill` will do with the rules of sql/300 (lib/sql/plan_*.sql), before or after
+// `backfill` will do with the rules of sql/300 (queries/plan_*.sql), before or after
 // the schema phase, and an ETA from a documented, conservative rate.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';

@@ -10,7 +10,9 @@
 //                             organization (recompute_seats), keyset batches.
 // Both idempotent. --dry-run runs the same work in a transaction that is rolled
 // back, so the counts printed are exactly what a real run would change.
+import { join } from 'node:path';
 import type { Sql } from 'postgres';
+import { QUERIES_DIR } from '../paths.ts';
 import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
 import { InterruptedError, RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
@@ -70,12 +72,7 @@ async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
     sql: () => sql, settings: ctx.settings, size, rollBack: dryRun, interrupted: () => ctx.interrupted(),
     onInterrupt: () => new InterruptedError('interrupted; every finished batch is committed: run repair --seats again'),
     batch: async (tx, after, size) => {
-      const [row] = await tx`
-        with batch as (
-          select id from "Premium" where ${after}::text is null or id > ${after} order by id limit ${size}
-        )
-        select (select max(id) from batch) as last_key, (select count(*)::int from batch) as rows_seen,
-               emailai_migration.recompute_seats(array(select id from batch)) as rows_changed`;
+      const [row] = await tx.file(join(QUERIES_DIR, 'repair_seats_batch.sql'), [after, size]);
       return row as BatchResult;
     },
   });

@@ -176,7 +176,7 @@ export async function run(ctx: Context): Promise<number> {
         if (!organizationId) {
           // A later backfill must start over: its passes are guarded, so it relinks
           // exactly what is unlinked now.
-          await control`delete from emailai_migration.backfill_checkpoint`;
+          await control.file(join(QUERIES_DIR, 'backfill_checkpoint_reset.sql'));
           await logRolledBack(control, DATA_PHASE);
         }
       });

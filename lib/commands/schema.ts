@@ -10,7 +10,7 @@ import * as driver from '../ley-driver.ts';
 import { appRoles, type Context, type Flags, LOCK_FLAGS, type Options, str, TEXT } from '../context.ts';
 import { RefusedError } from '../errors.ts';
 import { assertEmailAi, PRISMA_MIGRATIONS } from '../emailai.ts';
-import { PACKAGE_DIR } from '../paths.ts';
+import { PACKAGE_DIR, QUERIES_DIR } from '../paths.ts';
 import { privilegeProblems } from './preflight.ts';
 import * as log from '../log.ts';
 
@@ -53,13 +53,7 @@ async function prismaHistory(sql: Sql, dir: string | undefined): Promise<void> {
       continue;
     }
     const checksum = createHash('sha256').update(readFileSync(join(dir, name, 'migration.sql'))).digest('hex');
-    await sql.begin(async tx => {
-      const [rec] = await tx`
-        insert into "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
-        values (gen_random_uuid()::text, ${checksum}, now(), ${name}, now(), 1)
-        returning id`;
-      await tx`insert into emailai_migration.recorded_prisma_migration (id, migration_name) values (${rec.id}, ${name})`;
-    });
+    await sql.file(join(QUERIES_DIR, 'prisma_migration_record.sql'), [checksum, name]);
     log.info(`prisma: recorded ${name} as applied (sha256 ${checksum.slice(0, 12)}…)`);
   }
 }

@@ -1,0 +1,11 @@
+-- backfill_checkpoint_reset.sql
+-- What:     forgets the backfill's checkpoints (emailai_migration.backfill_checkpoint),
+--           so the next `runner.ts backfill` starts every pass from the first key.
+--           Run by `backfill --restart`, and by a whole-database `rollback
+--           --keep-orgs`/`--orgs` (what it unlinks, a later backfill relinks: every
+--           pass is guarded, so a pass run again creates nothing twice).
+-- Locks:    ROW EXCLUSIVE on emailai_migration.backfill_checkpoint only (the
+--           package's own table; no app table is touched).
+-- Re-run:   safe (deletes what is there, nothing when it is empty).
+-- Undo:     none needed: a backfill run writes the checkpoints again as it goes.
+DELETE FROM emailai_migration.backfill_checkpoint
