@@ -177,9 +177,10 @@ locks.test('app queries never wait behind the phase longer than the lock timeout
       waiterSeen ||= waiting > 0;
       await new Promise(r => setTimeout(r, 20));
     }
-    assert.ok(waiterSeen && retried(), `the phase was ${waiterSeen ? '' : 'never seen waiting, '}${retried() ? '' : 'never seen retrying '}within 120 s`);
     await reserved`commit`;
     reserved.release();
+    assert.ok(waiterSeen && retried(), `the phase was ${waiterSeen ? '' : 'never seen waiting, '}${retried() ? '' : 'never seen retrying '}within 120 s` +
+      (schema.child.exitCode !== null ? `; it ended with exit ${schema.child.exitCode}:\n${stderr}` : ''));
     const r = await schema;
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stderr, /113_add_email_account_organization_id\.sql.*\(\d+ tries\)/);
