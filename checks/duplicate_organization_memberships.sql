@@ -3,6 +3,7 @@
 --      "OrganizationMember_userId_organizationId_key"). Duplicates make roles ambiguous and break seat counts.
 -- Replaces: runbook check 5: same grouping, returns the users, organizations, roles and row ids
 -- severity: error
+-- Next: keep the earliest row of each (userId, organizationId) and delete the others (membership_ids lists them, earliest first), then runner.ts repair --seats
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH dup AS (
   SELECT om."userId"                                             AS user_id,

@@ -6,6 +6,7 @@
 --      (email_accounts_written_by_the_app_since_handover, a warning).
 -- Replaces: (new, not in the runbook)
 -- severity: error
+-- Next: runner.ts repair --user {owner_user_id}
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH handover AS (
   SELECT min(l.started_at) AT TIME ZONE 'UTC' AS at

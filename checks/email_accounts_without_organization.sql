@@ -4,6 +4,7 @@
 --      created after `runner.ts handover` are its own (email_accounts_written_by_the_app_since_handover).
 -- Replaces: runbook check 3: same test, returns the inboxes and their owners instead of a count
 -- severity: error
+-- Next: runner.ts repair --user {owner_user_id}
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH handover AS (
   SELECT min(l.started_at) AT TIME ZONE 'UTC' AS at

@@ -3,6 +3,7 @@
 --      existing rows are unchecked: an inbox, member or resource may point at a row that does not exist.
 -- Replaces: (new, not in the runbook)
 -- severity: error
+-- Next: {fix}
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 SELECT t.relname                          AS table_name,
        con.conname                        AS constraint_name,

@@ -4,6 +4,7 @@
 --      guarantees nothing the app relies on.
 -- Replaces: (new, not in the runbook)
 -- severity: error
+-- Next: {fix}
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 SELECT t.relname                              AS table_name,
        c.relname                              AS index_name,

@@ -6,6 +6,8 @@
 --      organization whose OWNER the new app deleted (an account merge deletes the source user).
 -- Replaces: runbook check 2: same test, returns the organizations (with member and inbox counts) instead of a count
 -- severity: error
+-- Next: give each organization an OWNER (the app's member settings), or if the migration created it and it is empty:
+-- Next: runner.ts rollback --organization-id {organization_id}
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH handover AS (
   SELECT min(l.started_at) AT TIME ZONE 'UTC' AS at

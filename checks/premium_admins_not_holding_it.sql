@@ -4,6 +4,7 @@
 --      review who manages that subscription.
 -- Replaces: (new, not in the runbook)
 -- severity: warn
+-- Next: billing admins who do not hold their premium: no membership in its organization (rule 3), billing review
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 SELECT u.id                AS user_id,
        u.email             AS user_email,

@@ -8,6 +8,7 @@
 --      billing may legitimately change the seats bought.
 -- Replaces: runbook check 6 ("seat counts match members"), per organization on the real schema: joined through "Organization"."premiumId"; a premium linked to several organizations is premiums_linked_to_several_organizations
 -- severity: error
+-- Next: runner.ts repair --seats
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH handover AS (
   SELECT min(l.started_at) AT TIME ZONE 'UTC' AS at

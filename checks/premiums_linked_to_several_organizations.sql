@@ -5,6 +5,7 @@
 --      one organization (a team organization when several users hold it).
 -- Replaces: runbook check 6, its "one organization per premium" half
 -- severity: error
+-- Next: keep the link of the organization rule 3 names (SELECT * FROM emailai_migration.premium_rule(ARRAY[premium_id])), set "premiumId" NULL on the others, then runner.ts repair --seats
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 SELECT o."premiumId"                                      AS premium_id,
        count(*)::int                                      AS organization_count,

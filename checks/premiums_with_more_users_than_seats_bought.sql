@@ -3,6 +3,7 @@
 --      ("maxSeats" is never set below the members), so billing must review them.
 -- Replaces: (new, not in the runbook)
 -- severity: warn
+-- Next: customers over their seat count: billing review (maxSeats was raised to usedSeats)
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH holders AS (
   SELECT u."premiumId"                                    AS premium_id,

@@ -3,6 +3,8 @@
 --      users fall back to the free plan after the deploy.
 -- Replaces: runbook check 4 ("Premium"."organizationId" IS NULL): the link is "Organization"."premiumId" (several organizations may share one premium), and premiums without users are legitimately unlinked (see premiums_without_users)
 -- severity: error
+-- Next: runner.ts repair --user {first_user_emails|first}
+-- Next: (then runner.ts repair --seats)
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH holders AS (
   SELECT u."premiumId"                                    AS premium_id,

@@ -3,6 +3,7 @@
 --      one is still an active subscription, somebody pays for nothing. Billing should look.
 -- Replaces: runbook check 4 ("Premium"."organizationId" IS NULL), its other half: premiums without users are reported, not failed
 -- severity: warn
+-- Next: premiums left unlinked (no users): billing decides whether to cancel them
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH admins AS (
   SELECT u."premiumAdminId"                          AS premium_id,

@@ -6,6 +6,7 @@
 --      (an ownership transfer or an account merge: "createdBy" is ON DELETE SET NULL).
 -- Replaces: (new, not in the runbook)
 -- severity: error
+-- Next: set "createdBy" to the inbox owner (inbox_owner_user_id) on these rows; a code path of the new app creates resources without a creator
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH handover AS (
   SELECT min(l.started_at) AT TIME ZONE 'UTC' AS at

@@ -3,6 +3,7 @@
 --      A missing index makes organization lookups slow, a wrong ON DELETE can cascade-delete inboxes.
 -- Replaces: (new, not in the runbook)
 -- severity: error
+-- Next: a missing index: run the CREATE INDEX CONCURRENTLY of the missing_index finding; anything else differs from emailai-schema.md: compare with `psql -X -f checks/schema_objects_missing_or_different.sql`
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 
 -- Notes: compares a canonical text of each object (built the same way for expected and actual):

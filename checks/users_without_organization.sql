@@ -6,6 +6,7 @@
 --      organization): they are users_without_organization_since_handover, a warning.
 -- Replaces: runbook check 1: "User" instead of users, NOT EXISTS instead of NOT IN, "owns none" instead of "has none", returns the users instead of a count
 -- severity: error
+-- Next: runner.ts repair --user {user_id}
 -- Locks: none beyond ACCESS SHARE (read-only). Safe to run at any time.
 WITH handover AS (
   SELECT min(l.started_at) AT TIME ZONE 'UTC' AS at

@@ -1,5 +1,5 @@
-// Reads checks/*.sql and runs them: each file is a header (severity: error|warn)
-// and one SELECT of the offending rows. The runner wraps the SELECT to get the
+// Reads checks/*.sql and runs them: each file is a header (severity: error|warn,
+// and what to do when it fails: `-- Next:` lines) and one SELECT of the offending rows. The runner wraps the SELECT to get the
 // count and the first rows in one round trip, without loading every row.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -13,6 +13,8 @@ export interface CheckFile {
   what: string;
   /** `-- app-behaviour:` of the header: the new app's normal behaviour these rows come from. */
   appBehaviour?: string;
+  /** `-- Next:` lines of the header: what to do when it fails (see remedy). */
+  next?: string[];
   select: string;
 }
 
@@ -21,6 +23,7 @@ export interface CheckResult {
   severity: 'error' | 'warn';
   what: string;
   appBehaviour?: string;
+  next?: string[];
   count: number;
   rows: Record<string, unknown>[];
   ms: number;
@@ -35,13 +38,38 @@ export function readCheck(path: string): CheckFile {
   if (severity !== 'error' && severity !== 'warn') throw new Error(`${path}: no "-- severity: error|warn" line in its header`);
   const what = text.match(/^--\s*Check:\s*(.*)$/mi)?.[1]?.trim() ?? basename(path, '.sql');
   const appBehaviour = text.match(/^--\s*app-behaviour:\s*(.*)$/mi)?.[1]?.trim();
+  const next = [...text.matchAll(/^--\s*Next:\s*(.*)$/gmi)].map(m => m[1].trim());
   const body = text.replace(/^\s*--.*$/gm, '').trim().replace(/;\s*$/, '');
   if (body.includes(';')) {
     // A semicolon inside a string literal is allowed; a second statement is not.
     const outside = body.replace(/'(?:[^']|'')*'/g, "''");
     if (outside.includes(';')) throw new Error(`${path}: a check holds exactly one SELECT`);
   }
-  return { name: basename(path, '.sql'), path, severity, what, ...(appBehaviour ? { appBehaviour } : {}), select: body };
+  return { name: basename(path, '.sql'), path, severity, what, ...(appBehaviour ? { appBehaviour } : {}),
+           ...(next.length ? { next } : {}), select: body };
+}
+
+/**
+ * What to do about a failing check, from its `-- Next:` lines, one line each. A line
+ * with `{column}` is written once per offending row shown (the same text once; a row
+ * without that column's value is skipped); `{column|first}` takes the first item of a
+ * ', '-separated list. A check without `-- Next:` points at its rows.
+ */
+export function remedy(r: Pick<CheckResult, 'name' | 'next' | 'rows'>): string {
+  const lines = (r.next ?? []).flatMap(line => {
+    if (!/\{[^}]+\}/.test(line)) return [line];
+    const rendered = r.rows.map(row => {
+      let complete = true;
+      const text = line.replace(/\{(\w+)(\|first)?\}/g, (_, col: string, first?: string) => {
+        const v = row[col];
+        if (v === null || v === undefined || v === '') complete = false;
+        return first ? String(v ?? '').split(', ')[0] : String(v);
+      });
+      return complete ? text : undefined;
+    }).filter((t): t is string => t !== undefined);
+    return [...new Set(rendered)];
+  });
+  return lines.length ? lines.join('\n') : `psql -X -f checks/${r.name}.sql lists the offending rows`;
 }
 
 export function listChecks(dir = CHECKS_DIR): CheckFile[] {
@@ -51,7 +79,7 @@ export function listChecks(dir = CHECKS_DIR): CheckFile[] {
 export async function runCheck(sql: Sql, check: CheckFile, sample = 10): Promise<CheckResult> {
   const started = performance.now();
   const base = { name: check.name, severity: check.severity, what: check.what,
-                 ...(check.appBehaviour ? { appBehaviour: check.appBehaviour } : {}) };
+                 ...(check.appBehaviour ? { appBehaviour: check.appBehaviour } : {}), ...(check.next ? { next: check.next } : {}) };
   let rows;
   try {
     rows = await sql.unsafe(

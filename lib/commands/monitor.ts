@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, type Flags, int, TEXT } from '../context.ts';
-import { runChecks, type CheckResult } from '../checks.ts';
+import { remedy, runChecks } from '../checks.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { expectedIndexes } from '../schema-objects.ts';
@@ -42,43 +42,6 @@ export function thresholds(ctx: Context): MonitorThresholds {
     connectionsPct: int(ctx.options, 'connections-pct', 80),
     lockWaitMs: int(ctx.options, 'lock-wait-ms', 1000),
   };
-}
-
-const repairUser = (user: unknown) => `runner.ts repair --user ${String(user)}`;
-
-/** What to run when an error-level check fails after the deploy (the runbook's troubleshooting). */
-export function driftNextStep(r: CheckResult): string {
-  const rows = r.rows;
-  const users = (key: string) => [...new Set(rows.map(x => x[key]).filter(Boolean))].map(repairUser);
-  switch (r.name) {
-    case 'users_without_organization':
-      return users('user_id').join('\n');
-    case 'email_accounts_without_organization':
-    case 'email_accounts_in_organization_owner_does_not_own':
-      return users('owner_user_id').join('\n');
-    case 'premiums_with_users_but_no_organization':
-      return rows.map(x => repairUser(String(x.first_user_emails ?? '').split(', ')[0])).join('\n') +
-        '\n(then runner.ts repair --seats)';
-    case 'premium_seats_differ_from_members':
-      return 'runner.ts repair --seats';
-    case 'premiums_linked_to_several_organizations':
-      return 'keep the link of the organization rule 3 names (SELECT * FROM emailai_migration.premium_rule(ARRAY[premium_id])), set "premiumId" NULL on the others, then runner.ts repair --seats';
-    case 'invalid_indexes':
-    case 'foreign_keys_not_validated':
-      return rows.map(x => String(x.fix)).join('\n');
-    case 'schema_objects_missing_or_different':
-      return 'a missing index: run the CREATE INDEX CONCURRENTLY of the missing_index finding; ' +
-        'anything else differs from emailai-schema.md: compare with `psql -X -f checks/schema_objects_missing_or_different.sql`';
-    case 'organizations_without_owner':
-      return 'give each organization an OWNER (the app\'s member settings), or if the migration created it and it is empty: ' +
-        rows.map(x => `runner.ts rollback --organization-id ${String(x.organization_id)}`).join(' / ');
-    case 'duplicate_organization_memberships':
-      return 'keep the earliest row of each (userId, organizationId) and delete the others (membership_ids lists them, earliest first), then runner.ts repair --seats';
-    case 'resources_without_creator':
-      return 'set "createdBy" to the inbox owner (inbox_owner_user_id) on these rows; a code path of the new app creates resources without a creator';
-    default:
-      return `psql -X -f checks/${r.name}.sql lists the offending rows`;
-  }
 }
 
 export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ findings: Finding[]; seen: Record<string, unknown> }> {
@@ -178,7 +141,7 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
     findings.push({
       severity: 'error', area: 'drift',
       what: `check ${r.name} fails: ${r.count} row(s): ${r.what}`,
-      next: driftNextStep(r),
+      next: remedy(r),
       rows: r.rows,
     });
   }

@@ -7,18 +7,10 @@ import { join, resolve } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, type Flags, str, TEXT } from '../context.ts';
 import { QUERIES_DIR } from '../paths.ts';
-import type { CheckResult } from '../checks.ts';
+import { remedy, type CheckResult } from '../checks.ts';
 import { collectStatus, type Status } from './status.ts';
 import { runVerify } from './verify.ts';
 import * as log from '../log.ts';
-
-/** Checks whose failures are the warnings a person acts on, and what to do. */
-const ACTIONS: Record<string, string> = {
-  premiums_without_users: 'premiums left unlinked (no users): billing decides whether to cancel them',
-  premiums_with_users_but_no_organization: 'premiums with users left unlinked: run `runner.ts repair --seats` / check the users',
-  premiums_with_more_users_than_seats_bought: 'customers over their seat count: billing review (maxSeats was raised to usedSeats)',
-  premium_admins_not_holding_it: 'billing admins who do not hold their premium: no membership in its organization (rule 3), billing review',
-};
 
 const stamp = (d: Date | null | undefined) => d ? new Date(d).toISOString().replace('T', ' ').slice(0, 19) : '—';
 const cell = (v: unknown) => String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -72,9 +64,10 @@ export function reportMarkdown(display: string, s: Status, checks: CheckResult[]
   const todo = (checks ?? []).filter(r => !r.passed);
   if (!todo.length) md.push(checks ? 'Nothing: every check holds.' : 'Run the migration first.');
   for (const r of todo) {
-    md.push(`- **${r.name}** (${r.count}): ${ACTIONS[r.name] ?? r.what}`);
+    md.push(`- **${r.name}** (${r.count}): ${r.what}`);
     for (const row of r.rows) md.push(`  - \`${JSON.stringify(row)}\``);
     if (r.count > r.rows.length) md.push(`  - … and ${r.count - r.rows.length} more: \`psql -X -f checks/${r.name}.sql\``);
+    if (r.next && !r.error) for (const line of remedy(r).split('\n')) md.push(`  - next: ${line}`);
   }
   return log.scrub(md.join('\n') + '\n');
 }

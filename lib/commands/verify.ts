@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
 import { type Context, type Flags, str, TEXT } from '../context.ts';
-import { runChecks, type CheckResult } from '../checks.ts';
+import { remedy, runChecks, type CheckResult } from '../checks.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { RefusedError } from '../errors.ts';
 import { lockHolder } from '../package-lock.ts';
@@ -29,6 +29,7 @@ export function printResults(results: CheckResult[]): void {
       const shown = r.severity === 'error' ? r.rows : r.rows.slice(0, 3);
       for (const row of shown) log.info(`      ${JSON.stringify(row)}`);
       if (r.count > shown.length) log.info(`      … and ${r.count - shown.length} more (psql -X -f checks/${r.name}.sql lists them all)`);
+      if (r.next) for (const line of remedy(r).split('\n')) log.info(`      next: ${line}`);
     }
   }
   const failed = results.filter(isFailure).length;
@@ -64,7 +65,7 @@ export function verifyDocument(results: CheckResult[]) {
   return {
     passed: !results.some(isFailure),
     checks: results.map(r => ({ name: r.name, severity: r.severity, what: r.what, count: r.count, passed: r.passed, ms: Math.round(r.ms), rows: r.rows,
-                                ...(r.error ? { error: r.error } : {}) })),
+                                ...(r.error ? { error: r.error } : {}), ...(!r.passed && !r.error && r.next ? { next: remedy(r) } : {}) })),
   };
 }
 
