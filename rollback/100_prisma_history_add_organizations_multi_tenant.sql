@@ -15,9 +15,6 @@
 -- Re-run:   safe (deletes what is still listed).
 -- Undo:     `runner.ts schema --prisma-migrations DIR` records it again.
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DO $$
 BEGIN
   IF to_regclass('emailai_migration.recorded_prisma_migration') IS NULL THEN

@@ -12,9 +12,7 @@
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes
 -- squawk:   ban-drop-column: this is an undo: it drops only a column the schema phase added, which the old app never reads.
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file ban-drop-column, require-lock-timeout, require-statement-timeout
+-- squawk-ignore-file ban-drop-column
 DO $$
 DECLARE
   v_shared boolean := false;

@@ -3,9 +3,6 @@
 -- Locks:    none on tables.
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DROP FUNCTION IF EXISTS emailai_migration.link_premiums(text[]);
 DROP FUNCTION IF EXISTS emailai_migration.sync_premium_organizations(text[], text, boolean);
 DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[], text[]);

@@ -3,5 +3,4 @@
 -- Locks:    none on tables.
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DROP FUNCTION IF EXISTS emailai_migration.window_trigger_probe(text);

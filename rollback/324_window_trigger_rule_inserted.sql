@@ -3,7 +3,4 @@
 -- Locks:    ACCESS EXCLUSIVE on "Rule" for an instant; waits at most lock_timeout.
 -- Re-run:   safe (IF EXISTS).
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DROP TRIGGER IF EXISTS emailai_migration_rule_inserted ON "Rule";

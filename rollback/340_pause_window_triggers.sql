@@ -21,9 +21,6 @@
 -- Re-run:   safe (ON CONFLICT DO NOTHING): a second rollback finds it paused.
 -- Undo:     sql/315_resume_window_triggers.sql (run by `runner.ts backfill`).
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 LOCK TABLE public."User", public."EmailAccount" IN SHARE MODE;
 INSERT INTO emailai_migration.window_pause (paused_by) VALUES ('rollback')
 ON CONFLICT (id) DO NOTHING;

@@ -8,7 +8,4 @@
 -- Re-run:   safe (IF NOT EXISTS).
 -- Undo:     rollback/113_add_email_account_organization_id.sql
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 ALTER TABLE "EmailAccount" ADD COLUMN IF NOT EXISTS "organizationId" TEXT;

@@ -9,9 +9,7 @@
 -- squawk:   prefer-bigint-over-int ignored: Prisma's Int is integer.
 -- transaction: yes
 -- squawk:   prefer-bigint-over-int: integer is Prisma's Int and the runbook's SERIAL.
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file prefer-bigint-over-int, require-lock-timeout, require-statement-timeout
+-- squawk-ignore-file prefer-bigint-over-int
 ALTER TABLE "Premium"
   ADD COLUMN IF NOT EXISTS "maxSeats" INTEGER,
   ADD COLUMN IF NOT EXISTS "usedSeats" INTEGER NOT NULL DEFAULT 1;

@@ -8,7 +8,5 @@
 -- Undo:     none needed (rollback/ drops the constraint with its table or column).
 -- transaction: yes
 -- squawk:   prefer-robust-stmts: the step is re-runnable as written (VALIDATE of a valid constraint is a no-op; DROP … IF EXISTS).
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file prefer-robust-stmts, require-lock-timeout, require-statement-timeout
+-- squawk-ignore-file prefer-robust-stmts
 ALTER TABLE "Organization" VALIDATE CONSTRAINT "Organization_premiumId_fkey";

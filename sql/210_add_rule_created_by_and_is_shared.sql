@@ -8,9 +8,6 @@
 -- Re-run:   safe (IF NOT EXISTS).
 -- Undo:     rollback/210_add_rule_created_by_and_is_shared.sql
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 ALTER TABLE "Rule"
   ADD COLUMN IF NOT EXISTS "createdBy" TEXT,
   ADD COLUMN IF NOT EXISTS "isShared" BOOLEAN NOT NULL DEFAULT false;

@@ -9,7 +9,4 @@
 -- Undo:     dropped with its table or column (see rollback/ for the table or column).
 -- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
 -- index: Knowledge_createdBy_idx
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "Knowledge_createdBy_idx" ON "Knowledge" ("createdBy");

@@ -28,9 +28,6 @@
 -- Re-run:   safe (CREATE OR REPLACE).
 -- Undo:     rollback/300_migration_rules.sql
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 
 -- Rule 1, name. SPEC: "the user's name, trimmed, control characters turned to spaces
 -- and runs of white space folded, + 's Organization; when that name is empty, the

@@ -23,9 +23,6 @@
 -- Undo:     rollback/310_backfill_batches.sql (the functions); the data is undone
 --           by `runner.ts rollback`.
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 
 CREATE OR REPLACE FUNCTION emailai_migration.backfill_passes()
 RETURNS TABLE (pass text, driving_table text, ordinal integer)

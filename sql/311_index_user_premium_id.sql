@@ -15,7 +15,4 @@
 -- Undo:     rollback/311_index_user_premium_id.sql; `runner.ts cleanup`.
 -- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
 -- index: emailai_migration_User_premiumId_idx
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "emailai_migration_User_premiumId_idx" ON "User" ("premiumId");

@@ -13,9 +13,6 @@
 -- Re-run:   safe: not paused, it takes no lock and changes nothing.
 -- Undo:     rollback/340_pause_window_triggers.sql (run by `runner.ts rollback`).
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN

@@ -23,7 +23,6 @@
 -- Re-run:   safe (CREATE OR REPLACE).
 -- Undo:     rollback/319_window_trigger_probe.sql; `runner.ts cleanup`.
 -- transaction: yes
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 
 CREATE OR REPLACE FUNCTION emailai_migration.window_trigger_probe(p_role text)
 RETURNS TABLE (action text, error_code text, error_message text)

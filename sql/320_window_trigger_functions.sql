@@ -54,9 +54,6 @@
 -- Re-run:   safe.
 -- Undo:     rollback/320_window_trigger_functions.sql; `runner.ts cleanup`.
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 
 CREATE OR REPLACE FUNCTION emailai_migration.user_inserted()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -37,9 +37,6 @@
 --           after a crash, it changes nothing the second time.
 -- Undo:     rollback/330_rollback_functions.sql
 -- transaction: yes
--- squawk:   require-lock-timeout: lock_timeout is set by the runner for every step (lib/steps.ts, SET LOCAL, --lock-timeout), with retries.
--- squawk:   require-statement-timeout: no statement_timeout on purpose: a metadata change waits only lock_timeout, and a scan (VALIDATE, CONCURRENTLY) must finish, not be cut.
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 
 -- Seats of premiums whose links changed: a premium still linked to an organization
 -- gets rule 3 (recompute_seats); one linked to none gets back what it had before the

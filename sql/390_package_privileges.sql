@@ -17,7 +17,6 @@
 -- Re-run:   safe (revoking what is not granted is a no-op).
 -- Undo:     none needed: the privileges go with the objects (rollback, cleanup).
 -- transaction: yes
--- squawk-ignore-file require-lock-timeout, require-statement-timeout
 ALTER DEFAULT PRIVILEGES IN SCHEMA emailai_migration REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 DO $$
