@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import type { Sql } from 'postgres';
 import { describeConnectionError, isConnectionLoss, passwordVisibilityWarning, resolveTarget, type Target } from './lib/connection.ts';
-import { COMMON_FLAGS, type CommandModule, type Flags, int, makeOpener, type Context, type Options } from './lib/context.ts';
+import { parseCommandLine } from './lib/cli.ts';
+import { COMMON_FLAGS, type CommandModule, int, makeOpener, type Context, type Options } from './lib/context.ts';
 import { EXIT, exitCodeOf, UsageError } from './lib/errors.ts';
 import { bounded, lockSettingsFromEnv } from './lib/lock-settings.ts';
 import * as log from './lib/log.ts';
@@ -46,24 +47,9 @@ async function usage(): Promise<string> {
   ].join('\n');
 }
 
-/** The command's flags, strictly: an option the command does not declare is a UsageError naming both. */
-async function parseCommandLine(command: string, args: string[], flags: Flags) {
-  const options = { ...COMMON_FLAGS, ...flags };
-  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
-  for (const t of tokens) {
-    if (t.kind !== 'option' || t.name in options) continue;
-    const owners = [];
-    for (const [name, load] of Object.entries(COMMANDS)) if (name !== command && t.name in (await load()).flags) owners.push(name);
-    throw new UsageError(`${command} does not take ${t.rawName}` +
-      (owners.length ? ` (${owners.join(', ')} ${owners.length > 1 ? 'take' : 'takes'} it)` : '') +
-      `; its options: ${Object.keys(flags).map(f => `--${f}`).join(' ') || 'none beyond the common ones'}`);
-  }
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message}`);
-  }
-}
+/** Every command's flags (for the message naming who takes an unknown option). */
+const everyCommandsFlags = async () =>
+  Object.fromEntries(await Promise.all(Object.entries(COMMANDS).map(async ([name, load]) => [name, (await load()).flags] as const)));
 
 let lastTarget: Target | undefined;
 let runningCommand = '';
@@ -80,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   const mod = await COMMANDS[command]();
   let parsed;
   try {
-    parsed = await parseCommandLine(command, argv, mod.flags);
+    parsed = await parseCommandLine(command, argv, mod.flags, everyCommandsFlags);
   } catch (err) {
     log.error((err as Error).message);
     return EXIT.usage;
