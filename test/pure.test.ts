@@ -216,5 +216,31 @@ test('JUnit: one testcase per check, failures for errors and checks that could n
   assert.match(xml, /name="errored"[^]*?<failure message="could not run: column &quot;x&quot; does not exist">/);
 });
 
+
+// ── each command's options, parsed once at its top ────────────────────────────
+
+test('rollback, repair, cleanup, handover: typed options, usage errors before any connection', async () => {
+  const { options: rollbackOptions } = await import('../lib/commands/rollback.ts');
+  const { options: repairOptions } = await import('../lib/commands/repair.ts');
+  const { options: cleanupOptions } = await import('../lib/commands/cleanup.ts');
+  const { options: handoverOptions } = await import('../lib/commands/handover.ts');
+  assert.equal(rollbackOptions({ orgs: true, 'organization-id': 'o1', 'sleep-ms': '20' }),
+    { level: 'orgs', organizationId: 'o1', force: false, dryRun: false, batchSize: 2000, sleepMs: 20 });
+  assert.match(await usageError(() => rollbackOptions({ orgs: true, schema: true })), /exactly one of --keep-orgs, --orgs, --schema/);
+  assert.match(await usageError(() => rollbackOptions({ schema: true, 'organization-id': 'o1' })), /not --schema/);
+  assert.equal(repairOptions({ seats: true, 'dry-run': true, 'batch-size': '10' }), { who: undefined, match: undefined, dryRun: true, batchSize: 10 });
+  assert.is(repairOptions({ user: 'a@b', match: 'email' }).match, 'email');
+  assert.is(repairOptions({ user: 'a@b', 'batch-size': '0' }).who, 'a@b', '--batch-size is read with --seats only');
+  assert.match(await usageError(() => repairOptions({ user: 'a@b', match: 'name' })), /--match takes id or email/);
+  assert.match(await usageError(() => repairOptions({ user: 'a@b', seats: true })), /exactly one of --user/);
+  assert.equal(cleanupOptions({ 'min-days': '7', 'deployed-at': '2026-01-02' }, {}),
+    { minDays: 7, deployedAt: new Date('2026-01-02'), force: false, dryRun: false });
+  assert.equal(cleanupOptions({}, { EMAILAI_DEPLOYED_AT: '2026-03-04' }).deployedAt, new Date('2026-03-04'));
+  assert.is(cleanupOptions({}, {}).deployedAt, undefined);
+  assert.match(await usageError(() => cleanupOptions({ 'deployed-at': 'last tuesday' }, {})), /--deployed-at takes a date/);
+  assert.equal(handoverOptions({ 'keep-signup-organizations': true }), { keepSignupOrganizations: true, dryRun: false, batchSize: 2000 });
+  assert.match(await usageError(() => handoverOptions({ 'batch-size': '0' })), /--batch-size 0 is outside/);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

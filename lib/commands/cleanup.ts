@@ -20,7 +20,7 @@
 // the real run would).
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, type Flags, int, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
+import { type Context, type Flags, int, LOCK_FLAGS, type Options, str, TEXT, YES } from '../context.ts';
 import { runChecks } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
@@ -49,13 +49,8 @@ export async function inventory(sql: Sql): Promise<{ object_type: string; object
 }
 
 /** When the new app went live: --deployed-at / EMAILAI_DEPLOYED_AT, else the data phase's completion. */
-async function liveSince(ctx: Context, sql: Sql): Promise<{ since: Date; ageDays: number; source: string }> {
-  const given = str(ctx.options, 'deployed-at') ?? process.env.EMAILAI_DEPLOYED_AT;
-  if (given) {
-    const since = new Date(given);
-    if (Number.isNaN(since.getTime())) throw new UsageError(`--deployed-at takes a date (YYYY-MM-DD or ISO 8601), got "${given}"`);
-    return { since, ageDays: (Date.now() - since.getTime()) / 86_400_000, source: '--deployed-at' };
-  }
+async function liveSince(sql: Sql, deployedAt: Date | undefined): Promise<{ since: Date; ageDays: number; source: string }> {
+  if (deployedAt) return { since: deployedAt, ageDays: (Date.now() - deployedAt.getTime()) / 86_400_000, source: '--deployed-at' };
   const [row] = await sql.file(SQL('cleanup_live_since.sql'));
   if (!row.live_since) {
     throw new RefusedError('migration_log has no completed multi_tenant_data row: the data phase never finished here, so there is nothing to clean up after (give --deployed-at if the log was lost)');
@@ -66,15 +61,32 @@ async function liveSince(ctx: Context, sql: Sql): Promise<{ since: Date; ageDays
 export const summary = 'phase 5: remove the window triggers and the package bookkeeping';
 export const flags = { ...LOCK_FLAGS, 'min-days': TEXT, 'deployed-at': TEXT, force: YES, 'dry-run': YES } as const satisfies Flags;
 
+export interface CleanupOptions {
+  minDays: number;
+  /** --deployed-at, else EMAILAI_DEPLOYED_AT; undefined: read from migration_log. */
+  deployedAt: Date | undefined;
+  force: boolean;
+  dryRun: boolean;
+}
+
+export function options(o: Options, env = process.env): CleanupOptions {
+  const minDays = int(o, 'min-days', 30);
+  const given = str(o, 'deployed-at') ?? env.EMAILAI_DEPLOYED_AT;
+  let deployedAt: Date | undefined;
+  if (given) {
+    deployedAt = new Date(given);
+    if (Number.isNaN(deployedAt.getTime())) throw new UsageError(`--deployed-at takes a date (YYYY-MM-DD or ISO 8601), got "${given}"`);
+  }
+  return { minDays, deployedAt, force: Boolean(o.force), dryRun: Boolean(o['dry-run']) };
+}
+
 export async function run(ctx: Context): Promise<number> {
-  const minDays = int(ctx.options, 'min-days', 30);
-  const force = Boolean(ctx.options.force);
-  const dryRun = Boolean(ctx.options['dry-run']);
+  const { minDays, deployedAt, force, dryRun } = options(ctx.options);
   const stepFiles = await cleanupSteps();
   const sql = ctx.open(2);
   const lock = dryRun ? undefined : await acquirePackageLock(sql);
   try {
-    const live = await liveSince(ctx, sql);
+    const live = await liveSince(sql, deployedAt);
     const age = `live since ${live.since.toISOString()} (${live.source}): ${live.ageDays.toFixed(1)} day(s)`;
     if (live.ageDays < minDays) {
       if (!force) throw new RefusedError(`cleanup refused: the new app has been ${age}, less than --min-days ${minDays}. Until then rollback still needs the registry. --force overrides it`);

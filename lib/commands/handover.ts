@@ -17,7 +17,7 @@
 // --dry-run prints what it would do and changes nothing.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, YES } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, type Options, YES } from '../context.ts';
 import { InterruptedError, RefusedError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -40,10 +40,12 @@ async function installedTriggers(sql: Sql): Promise<Set<string>> {
 export const summary = 'phase 4, once the new app serves all traffic: catch up, drop the window triggers (--keep-signup-organizations)';
 export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'keep-signup-organizations': YES, 'dry-run': YES } as const satisfies Flags;
 
+export interface HandoverOptions { keepSignupOrganizations: boolean; dryRun: boolean; batchSize: number }
+export const options = (o: Options): HandoverOptions =>
+  ({ keepSignupOrganizations: Boolean(o['keep-signup-organizations']), dryRun: Boolean(o['dry-run']), batchSize: batchSize(o) });
+
 export async function run(ctx: Context): Promise<number> {
-  const keep = Boolean(ctx.options['keep-signup-organizations']);
-  const dryRun = Boolean(ctx.options['dry-run']);
-  const size = batchSize(ctx.options);
+  const { keepSignupOrganizations: keep, dryRun, batchSize: size } = options(ctx.options);
   const control = ctx.open(2);
   const [{ installed }] = await control`select to_regproc('emailai_migration.backfill_batch') is not null as installed`;
   if (!installed) throw new RefusedError('the package is not installed here (no emailai_migration.backfill_batch): run `runner.ts up` first, or cleanup already ran; nothing was changed');

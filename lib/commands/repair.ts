@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { QUERIES_DIR } from '../paths.ts';
-import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, type Options, str, TEXT, YES } from '../context.ts';
 import { InterruptedError, RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -51,9 +51,7 @@ async function resolveUser(sql: Sql, who: string, match: 'id' | 'email' | undefi
   throw new RefusedError(`no user with id or email "${who}"; nothing was changed`);
 }
 
-async function repairUser(ctx: Context, sql: Sql, who: string, dryRun: boolean) {
-  const match = str(ctx.options, 'match');
-  if (match !== undefined && match !== 'id' && match !== 'email') throw new UsageError('--match takes id or email');
+async function repairUser(ctx: Context, sql: Sql, who: string, match: 'id' | 'email' | undefined, dryRun: boolean) {
   const { id, email } = await resolveUser(sql, who, match);
   const [r] = await apply(sql, ctx, dryRun, tx => tx`
     select ownership_restored, organizations_created, inboxes_relinked, premiums_linked, seats_recomputed
@@ -66,8 +64,7 @@ async function repairUser(ctx: Context, sql: Sql, who: string, dryRun: boolean) 
   return result;
 }
 
-async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
-  const size = batchSize(ctx.options);
+async function repairSeats(ctx: Context, sql: Sql, size: number, dryRun: boolean) {
   const { rowsSeen: premiums, rowsChanged: changed, batches } = await keysetLoop({
     sql: () => sql, settings: ctx.settings, size, rollBack: dryRun, interrupted: () => ctx.interrupted(),
     onInterrupt: () => new InterruptedError('interrupted; every finished batch is committed: run repair --seats again'),
@@ -84,16 +81,31 @@ async function repairSeats(ctx: Context, sql: Sql, dryRun: boolean) {
 export const summary = 'repair --user <id|email> | repair --seats';
 export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, user: TEXT, match: TEXT, seats: YES, 'dry-run': YES } as const satisfies Flags;
 
+export interface RepairOptions {
+  /** --user: the id or email; undefined with --seats. */
+  who: string | undefined;
+  /** --match, with --user only. */
+  match: 'id' | 'email' | undefined;
+  dryRun: boolean;
+  /** --batch-size, with --seats only. */
+  batchSize: number;
+}
+
+export function options(o: Options): RepairOptions {
+  const who = str(o, 'user');
+  if (Boolean(who) === Boolean(o.seats)) throw new UsageError('repair: give exactly one of --user <id|email>, --seats');
+  const match = who ? str(o, 'match') : undefined;
+  if (match !== undefined && match !== 'id' && match !== 'email') throw new UsageError('--match takes id or email');
+  return { who, match, dryRun: Boolean(o['dry-run']), batchSize: who ? 0 : batchSize(o) };
+}
+
 export async function run(ctx: Context): Promise<number> {
-  const who = str(ctx.options, 'user');
-  const seats = Boolean(ctx.options.seats);
-  if (Boolean(who) === seats) throw new UsageError('repair: give exactly one of --user <id|email>, --seats');
-  const dryRun = Boolean(ctx.options['dry-run']);
+  const { who, match, dryRun, batchSize: size } = options(ctx.options);
   const control = ctx.open(2);
   const [{ ok }] = await control`select to_regproc('emailai_migration.repair_user') is not null as ok`;
   if (!ok) throw new RefusedError('the schema phase has not run (emailai_migration.repair_user is missing); nothing was changed');
   const sql = ctx.open(1);
-  const work = async () => who ? { user: await repairUser(ctx, sql, who, dryRun) } : { seats: await repairSeats(ctx, sql, dryRun) };
+  const work = async () => who ? { user: await repairUser(ctx, sql, who, match, dryRun) } : { seats: await repairSeats(ctx, sql, size, dryRun) };
   let result;
   if (dryRun) {
     result = await work();

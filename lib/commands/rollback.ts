@@ -21,7 +21,7 @@
 import ley from 'ley';
 import type { Sql } from 'postgres';
 import * as driver from '../ley-driver.ts';
-import { BATCH_FLAGS, batchSize, type Context, type Flags, int, LOCK_FLAGS, str, TEXT, YES } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, int, LOCK_FLAGS, type Options, str, TEXT, YES } from '../context.ts';
 import { type BatchResult, keysetLoop } from '../batch-loop.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged, logRolledBack } from '../migration-log.ts';
@@ -63,13 +63,24 @@ function printKeptOrganizations(orgs: KeptOrganization[], force: boolean): void 
 }
 export interface PassResult { pass: string; rowsSeen: number; rowsChanged: number; batches: number }
 
-function level(ctx: Context): Level {
-  const chosen = (['keep-orgs', 'orgs', 'schema'] as const).filter(l => ctx.options[l]);
+export interface RollbackOptions {
+  level: Level;
+  organizationId: string | null;
+  force: boolean;
+  dryRun: boolean;
+  batchSize: number;
+  sleepMs: number;
+}
+
+export function options(o: Options): RollbackOptions {
+  const chosen = (['keep-orgs', 'orgs', 'schema'] as const).filter(l => o[l]);
   if (chosen.length !== 1) throw new UsageError('rollback: give exactly one of --keep-orgs, --orgs, --schema');
-  if (chosen[0] === 'schema' && str(ctx.options, 'organization-id')) {
+  const organizationId = str(o, 'organization-id') ?? null;
+  if (chosen[0] === 'schema' && organizationId) {
     throw new UsageError('rollback: --organization-id limits the data levels (--keep-orgs, --orgs), not --schema');
   }
-  return chosen[0];
+  return { level: chosen[0], organizationId, force: Boolean(o.force), dryRun: Boolean(o['dry-run']),
+           batchSize: batchSize(o), sleepMs: int(o, 'sleep-ms', 0) };
 }
 
 async function installed(sql: Sql): Promise<boolean> {
@@ -116,12 +127,7 @@ async function pauseWindowTriggers(control: Sql, sql: Sql, ctx: Context): Promis
 }
 
 export async function run(ctx: Context): Promise<number> {
-  const chosen = level(ctx);
-  const organizationId = str(ctx.options, 'organization-id') ?? null;
-  const force = Boolean(ctx.options.force);
-  const dryRun = Boolean(ctx.options['dry-run']);
-  const size = batchSize(ctx.options);
-  const sleepMs = int(ctx.options, 'sleep-ms', 0);
+  const { level: chosen, organizationId, force, dryRun, batchSize: size, sleepMs } = options(ctx.options);
   const dataLevel = chosen === 'keep-orgs' ? 'keep-orgs' : 'orgs';
 
   const control = ctx.open(2);
