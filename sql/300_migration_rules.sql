@@ -448,10 +448,10 @@ BEGIN
       SELECT f.organization_id, now(), now(), emailai_migration.team_organization_name(f.name, f.email), f.slug
       FROM free f
       ON CONFLICT DO NOTHING
-      RETURNING id
+      RETURNING id, name, slug
     ), recorded AS (
-      INSERT INTO emailai_migration.team_organization (organization_id, premium_id, created_by)
-      SELECT f.organization_id, f.premium_id, p_origin FROM free f JOIN created c ON c.id = f.organization_id
+      INSERT INTO emailai_migration.team_organization (organization_id, premium_id, created_by, name, slug)
+      SELECT f.organization_id, f.premium_id, p_origin, c.name, c.slug FROM free f JOIN created c ON c.id = f.organization_id
       ON CONFLICT DO NOTHING
       RETURNING 1
     )
