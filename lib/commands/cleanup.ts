@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, int, str } from '../context.ts';
 import { runChecks } from '../checks.ts';
+import { assertEmailAi } from '../emailai.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -65,6 +66,7 @@ export async function run(ctx: Context): Promise<number> {
   const force = Boolean(ctx.options.force);
   const dryRun = Boolean(ctx.options['dry-run']);
   const sql = ctx.open(2);
+  await assertEmailAi(sql);
   const lock = dryRun ? undefined : await acquirePackageLock(sql);
   try {
     const live = await liveSince(ctx, sql);
