@@ -5,6 +5,7 @@
 -- transaction: yes
 DROP FUNCTION IF EXISTS emailai_migration.link_premiums(text[]);
 DROP FUNCTION IF EXISTS emailai_migration.sync_premium_organizations(text[], text, boolean);
+DROP FUNCTION IF EXISTS emailai_migration.premium_rule_rows(jsonb);
 DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[], text[]);
 DROP FUNCTION IF EXISTS emailai_migration.team_membership_id(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.team_organization_id(text);

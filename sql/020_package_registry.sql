@@ -78,8 +78,14 @@ CREATE TABLE IF NOT EXISTS emailai_migration.team_organization (
   organization_id text PRIMARY KEY,
   premium_id      text NOT NULL UNIQUE,
   created_by      text NOT NULL CHECK (created_by IN ('backfill', 'trigger', 'repair')),
-  created_at      timestamptz NOT NULL DEFAULT now()
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  -- what the migration wrote into it: an edit by the new app is told from these
+  -- (organizations_edited_by_app); NULL on a row registered before they existed
+  name            text,
+  slug            text
 );
+ALTER TABLE emailai_migration.team_organization ADD COLUMN IF NOT EXISTS name text;
+ALTER TABLE emailai_migration.team_organization ADD COLUMN IF NOT EXISTS slug text;
 
 -- The memberships the migration wrote into team organizations (OWNER and MEMBERs):
 -- the ones it may remove again when a holder leaves the premium, and rollback's
@@ -205,20 +211,29 @@ CREATE OR REPLACE FUNCTION emailai_migration.organizations_edited_by_app(p_ids t
 RETURNS TABLE (organization_id text, changes text[]) LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN QUERY
+  WITH written AS (
+    -- personal organizations (written: NULL for one registered before it existed) ...
+    SELECT c.organization_id, w.organization_id IS NOT NULL AS known, w.name, w.slug, w.domain, w.logo_url
+    FROM emailai_migration.created_organization c
+    LEFT JOIN emailai_migration.written_organization w ON w.organization_id = c.organization_id
+    UNION ALL
+    -- ... and team organizations (rule 3), written with no domain and no logo
+    SELECT t.organization_id, t.name IS NOT NULL, t.name, t.slug, NULL, NULL
+    FROM emailai_migration.team_organization t
+  )
   SELECT o.id, array_remove(ARRAY[
-           CASE WHEN w.organization_id IS NOT NULL AND (o.name, o.slug, o.domain, o."logoUrl")
+           CASE WHEN w.known AND (o.name, o.slug, o.domain, o."logoUrl")
                      IS DISTINCT FROM (w.name, w.slug, w.domain, w.logo_url) THEN 'columns' END,
            CASE WHEN o."premiumId" IS NOT NULL AND l.premium_id IS DISTINCT FROM o."premiumId" THEN 'premium'
                 WHEN o."premiumId" IS NULL AND l.premium_id IS NOT NULL
                      AND EXISTS (SELECT 1 FROM public."Premium" p WHERE p.id = l.premium_id) THEN 'premium removed' END
          ], NULL)
   FROM public."Organization" o
-  JOIN emailai_migration.created_organization c ON c.organization_id = o.id
-  LEFT JOIN emailai_migration.written_organization w ON w.organization_id = o.id
+  JOIN written w ON w.organization_id = o.id
   LEFT JOIN emailai_migration.linked_premium l ON l.organization_id = o.id
   WHERE (p_ids IS NULL OR o.id = ANY (p_ids))
-    AND ((w.organization_id IS NOT NULL AND (o.name, o.slug, o.domain, o."logoUrl")
-                                            IS DISTINCT FROM (w.name, w.slug, w.domain, w.logo_url))
+    AND ((w.known AND (o.name, o.slug, o.domain, o."logoUrl")
+                      IS DISTINCT FROM (w.name, w.slug, w.domain, w.logo_url))
          OR (o."premiumId" IS NOT NULL AND l.premium_id IS DISTINCT FROM o."premiumId")
          OR (o."premiumId" IS NULL AND l.premium_id IS NOT NULL
              AND EXISTS (SELECT 1 FROM public."Premium" p WHERE p.id = l.premium_id)));

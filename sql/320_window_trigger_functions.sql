@@ -184,8 +184,16 @@ CREATE OR REPLACE FUNCTION emailai_migration.resource_inserted()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF NEW."createdBy" IS NULL THEN
-    SELECT ea."userId" INTO NEW."createdBy"
-    FROM public."EmailAccount" ea WHERE ea.id = NEW."emailAccountId";
+    -- The creator's "User" row is locked here (FOR KEY SHARE, what the check of the
+    -- "createdBy" foreign key takes), before the check of "emailAccountId" locks the
+    -- inbox's row: the order of the old app's account deletion, which locks the user,
+    -- then its inboxes by cascade. In the other order the two deadlocked (seen once in
+    -- the live test). A user deleted meanwhile leaves "createdBy" NULL, and the
+    -- insert meets the app's own foreign key on "emailAccountId", as without us.
+    SELECT u.id INTO NEW."createdBy"
+    FROM public."EmailAccount" ea JOIN public."User" u ON u.id = ea."userId"
+    WHERE ea.id = NEW."emailAccountId"
+    FOR KEY SHARE OF u;
   END IF;
   RETURN NEW;
 END $$;

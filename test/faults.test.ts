@@ -83,9 +83,10 @@ lost.test('the backfill stops within a batch, the runner started meanwhile finis
 });
 lost.run();
 
-const idle = dbSuite('faults: idle_session_timeout = 2s on the database', async db => {
+const idle = dbSuite('faults: idle_session_timeout = 2s on the migrator role', async db => {
   await loadFixture(db.sql, { users: 1500, edgeCases: false });
-  await db.sql`alter database ${db.sql(db.name)} set idle_session_timeout = '2s'`
+  // The role the runner connects as, in this database only (other test files share the server).
+  await db.sql`alter role ${db.sql(String(new URL(db.url).username))} in database ${db.sql(db.name)} set idle_session_timeout = '2s'`
     .catch(err => { if (err.code !== '42704') throw err; }); // PostgreSQL 13 has no idle_session_timeout
 });
 idle.test('a whole `up` (throttled, so sessions sit idle) completes or stops cleanly, never beside another runner', async db => {
@@ -266,11 +267,20 @@ behind.run();
 const notEmailAi = dbSuite('faults: commands on a database that is not EmailAI', async db => {
   await db.sql`create table invoices (id int primary key)`;
 });
-notEmailAi.test('verify, monitor, diagnose, schema, backfill: exit 3, naming what is missing', async db => {
-  for (const args of [['verify'], ['monitor'], ['diagnose', '--user', 'x'], ['schema'], ['backfill']]) {
+notEmailAi.test('every command that reads or writes EmailAI tables: exit 3, naming what is missing', async db => {
+  for (const args of [['verify'], ['monitor'], ['diagnose', '--user', 'x'], ['cleanup'], ['cleanup', '--force'], ['schema'], ['backfill'],
+                      ['rollback', '--orgs'], ['rollback', '--schema'], ['plan'], ['report'], ['status']]) {
     const r = await runner(db, args);
     assert.is(r.code, 3, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /not an EmailAI database: table\(s\) "User"/, `${args[0]}: ${r.stderr}`);
+  }
+  // These say it in their own words: preflight's item, or the package not installed.
+  for (const [args, says] of [[['up'], /EmailAI tables \(not an EmailAI database: "User"/], [['handover'], /the package is not installed here/],
+                              [['repair', '--seats'], /the schema phase has not run/]] as const) {
+    const r = await runner(db, [...args]);
+    assert.is(r.code, 3, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, says, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /nothing w(as|ere) changed/, `${args[0]}: ${r.stderr}`);
   }
   const [{ n }] = await db.sql`select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')`;
   assert.is(n, 1, 'a refused command created a table');
@@ -396,6 +406,8 @@ writing.test('no app write fails, nothing of the migration is left, and a later 
            (select count(*) from emailai_migration.window_pause)::int as paused`;
   assert.ok(triggers >= 8, `${triggers} window triggers left`);
   assert.is(paused, 1);
+  const st = await runner(db, ['status']);
+  assert.match(st.stdout + st.stderr, /window triggers: \d+ of \d+ installed and enabled; PAUSED by rollback since /, 'status shows the pause');
 
   // Re-runnable: the backfill resumes the triggers, relinks everything, verify holds.
   const b = await runner(db, ['backfill']);

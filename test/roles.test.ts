@@ -277,7 +277,7 @@ managed.test('preflight refuses (exit 3, nothing changed) when the app role coul
     const r = await asMigrator(db, ['preflight']);
     assert.is(r.code, 3, r.stderr);
     assert.match(r.stderr, new RegExp(`✗ role ${m.app}\\s+the old app's writes as ${m.app} would fail`));
-    assert.match(r.stderr, /sign-up: INSERT "User" with a premium: permission denied for (schema emailai_migration|function create_personal_organizations) \(42501\)/, r.stderr);
+    assert.match(r.stderr, /sign-up: INSERT "User" with a premium: permission denied for (schema emailai_migration|function create_personal_organizations|table window_pause) \(42501\)/, r.stderr);
     assert.match(r.stderr, /Fix: ALTER FUNCTION emailai_migration\.user_inserted\(\) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;/, r.stderr);
     assert.is(await databaseSnapshot(m.asMigrator), before, 'preflight changed something');
     // The same role, really writing, fails just so: the probe tells the truth.

@@ -193,11 +193,11 @@ one.run();
 
 // ---------------------------------------------------------------- the migration's organizations, changed by the new app
 // The new app renames one of the migration's organizations, gives another a domain and
-// a logo, removes the premium the migration linked to a third: each is the new app's
-// now, reported and kept unless --force, in --dry-run and the real run alike, and
-// with --organization-id.
+// a logo, removes the premium the migration linked to a third, renames a team
+// organization (rule 3): each is the new app's now, reported and kept unless --force,
+// in --dry-run and the real run alike, and with --organization-id.
 const CHANGED_ITEM = 'organizations the migration created, since changed by the new app (columns, premium, members or inboxes)';
-const changed: Record<'renamed' | 'branded' | 'unlinked', string> = { renamed: '', branded: '', unlinked: '' };
+const changed: Record<'renamed' | 'branded' | 'unlinked' | 'team', string> = { renamed: '', branded: '', unlinked: '', team: '' };
 const edited = dbSuite('rollback and the migration\'s organizations the new app changed', async db => {
   await loadFixture(db.sql, { users: 300 });
   await ok(db, ['up', '--skip-preflight']);
@@ -210,7 +210,9 @@ const edited = dbSuite('rollback and the migration\'s organizations the new app 
     select c.organization_id as id from emailai_migration.created_organization c
     join "Organization" o on o.id = c.organization_id
     where c.user_id not like 'edge_%' and o."premiumId" is null order by 1 limit 2`;
-  changed.renamed = a.id; changed.branded = b.id; changed.unlinked = withPremium.id;
+  const [team] = await db.sql`select organization_id as id from emailai_migration.team_organization order by 1 limit 1`;
+  changed.renamed = a.id; changed.branded = b.id; changed.unlinked = withPremium.id; changed.team = team.id;
+  await db.sql`update "Organization" set name = 'Sales team', "updatedAt" = now() where id = ${team.id}`;
   await db.sql`update "Organization" set name = 'Renamed by the app', "updatedAt" = now() where id = ${a.id}`;
   await db.sql`update "Organization" set domain = 'acme.test', "logoUrl" = 'https://acme.test/logo.png', "updatedAt" = now() where id = ${b.id}`;
   await db.sql`update "Organization" set "premiumId" = null, "updatedAt" = now() where id = ${withPremium.id}`;
@@ -220,13 +222,13 @@ edited.test('--dry-run reports them under "keep", not "delete", and names each w
   const before = await tableChecksums(db.sql);
   const doc = JSON.parse((await ok(db, ['rollback', '--orgs', '--dry-run', '--json'])).stdout);
   const row = doc.plan.find((p: { item: string }) => p.item === CHANGED_ITEM);
-  assert.equal({ action: row.action, rows: row.rows }, { action: 'keep', rows: 3 });
+  assert.equal({ action: row.action, rows: row.rows }, { action: 'keep', rows: 4 });
   const kept = Object.fromEntries(doc.keptOrganizations.map((k: { organizationId: string; changes: string[] }) => [k.organizationId, k.changes]));
-  assert.equal(kept, { [changed.renamed]: ['columns'], [changed.branded]: ['columns'], [changed.unlinked]: ['premium removed'] });
+  assert.equal(kept, { [changed.renamed]: ['columns'], [changed.branded]: ['columns'], [changed.unlinked]: ['premium removed'], [changed.team]: ['columns'] });
   // Personal and team organizations (rule 3) alike are the migration's.
   const [{ ours }] = await db.sql`select ((select count(*) from emailai_migration.created_organization)
                                         + (select count(*) from emailai_migration.team_organization))::int as ours`;
-  assert.is(doc.plan.find((p: { item: string }) => p.item === 'organizations the migration created').rows, ours - 3);
+  assert.is(doc.plan.find((p: { item: string }) => p.item === 'organizations the migration created').rows, ours - 4);
   assert.equal(await tableChecksums(db.sql), before);
 });
 
@@ -245,7 +247,7 @@ edited.test('rollback --orgs --organization-id keeps a renamed organization with
   assert.is(org?.name, 'Renamed by the app');
 });
 
-edited.test('rollback --orgs keeps the three, deletes every other organization of the migration', async db => {
+edited.test('rollback --orgs keeps the four, deletes every other organization of the migration', async db => {
   await ok(db, ['rollback', '--orgs']);
   const left = (await db.sql`select id, name, domain, "logoUrl" as logo from "Organization" order by id`).map(o => o.id);
   assert.equal(left, Object.values(changed).sort());
@@ -265,10 +267,10 @@ edited.test('ley down --all refuses while they exist, before it drops anything',
   const catalog = await catalogSnapshot(db.sql);
   const r = await leyCli(db, ['down', '--all']);
   assert.is.not(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout + r.stderr, /2 organization\(s\) of the migration it edited; nothing was dropped/);
+  assert.match(r.stdout + r.stderr, /3 organization\(s\) of the migration it edited; nothing was dropped/);
   assert.equal(await catalogSnapshot(db.sql), catalog);
   const [{ n }] = await db.sql`select count(*)::int as n from "Organization"`;
-  assert.is(n, 2);
+  assert.is(n, 3);
 });
 
 

@@ -311,6 +311,37 @@ w.test('two holders of one team premium deleted at once: no deadlock, nothing of
   assert.is(reg.n, 0, 'the registry forgot the team');
 });
 
+w.test('a rule written for an inbox whose owner is being deleted: no deadlock, the app\'s own foreign-key error', async db => {
+  // Before: the insert locked the inbox (its "emailAccountId" check) and then waited for
+  // the user (the "createdBy" check, a key the migration added), while the deletion held
+  // the user and waited for the inbox (its cascade): a deadlock the old app never had.
+  await signUp(db.sql, 'win_s', null);
+  const deleter = await db.sql.reserve();
+  const writer = await db.sql.reserve();
+  try {
+    await deleter`begin`;
+    // The first half of the old app's account deletion: the "User" row is locked.
+    await deleter`select 1 from "User" where id = 'win_s' for update`;
+    const [{ pid }] = await writer`select pg_backend_pid() as pid`;
+    const insert = writer`insert into "Rule" (id, "updatedAt", name, "emailAccountId") values ('win_s_rule', now(), 'r', 'ea_win_s')`
+      .then(() => null, (err: { code?: string; constraint_name?: string }) => `${err.code} ${err.constraint_name}`);
+    for (let waited = 0; ; waited += 10) {
+      const [row] = await db.sql`select wait_event_type from pg_stat_activity where pid = ${pid as number}`;
+      if (row?.wait_event_type === 'Lock') break;
+      if (waited > 10_000) throw new Error('the insert never waited for the user');
+      await new Promise(r => setTimeout(r, 10));
+    }
+    // The second half: the delete, whose cascade removes the inbox.
+    const deleted = await deleter`delete from "User" where id = 'win_s'`.then(() => null, (err: { code?: string }) => err.code);
+    await deleter`commit`;
+    assert.is(deleted, null, 'the deletion went through');
+    assert.is(await insert, '23503 Rule_emailAccountId_fkey', 'the insert met the app\'s own key, as it would without the migration');
+  } finally {
+    deleter.release();
+    writer.release();
+  }
+});
+
 w.test('an existing team premium of the fixture: a holder deleted, seats follow; verify passes after all of it', async db => {
   const [p] = await db.sql`select "premiumId" as id from "User" where "premiumId" is not null group by 1 having count(*) >= 3 order by 1 limit 1`;
   const before = await premiumState(db.sql, p.id);

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, type Flags, int, LOCK_FLAGS, type Options, str, TEXT, YES } from '../context.ts';
 import { runChecks } from '../checks.ts';
+import { assertEmailAi } from '../emailai.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { logged } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
@@ -84,6 +85,7 @@ export async function run(ctx: Context): Promise<number> {
   const { minDays, deployedAt, force, dryRun } = options(ctx.options);
   const stepFiles = await cleanupSteps();
   const sql = ctx.open(2);
+  await assertEmailAi(sql);
   const lock = dryRun ? undefined : await acquirePackageLock(sql);
   try {
     const live = await liveSince(sql, deployedAt);

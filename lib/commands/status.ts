@@ -40,6 +40,11 @@ export async function collectStatus(sql: Sql) {
       return t ? t.state as string : 'not installed';
     };
     const triggers = WINDOW_TRIGGERS.map(({ table, trigger: name }) => ({ table, trigger: name, state: stateOf(name) }));
+    // A whole-database rollback pauses them (rollback/340) until the next backfill resumes them (sql/315).
+    const pausedRows = (await tx`select to_regclass('emailai_migration.window_pause') is not null as t`)[0].t
+      ? await tx`select paused_at, paused_by from emailai_migration.window_pause`
+      : [];
+    const windowPause = pausedRows[0] ? { pausedAt: pausedRows[0].paused_at as Date, pausedBy: pausedRows[0].paused_by as string } : null;
     // Phase 4: when the handover ran (migration_log), and the sign-up keeper's state.
     const handoverRows = st.migration_log
       ? await tx`select completed_at from migration_log
@@ -59,6 +64,7 @@ export async function collectStatus(sql: Sql) {
       counts,
       checkpoints,
       windowTriggers: triggers,
+      windowPause,
       handover,
       lockHolder: (await lockHolder(tx as unknown as Sql)) ?? null,
       migrationLog,
@@ -88,7 +94,9 @@ export function formatStatus(s: Status, display: string): string {
     ? s.checkpoints.map(p => `    ${p.finished ? '✓' : '…'} ${String(p.pass).padEnd(24)} ${String(p.rowsDone).padStart(9)} rows  last key ${p.lastKey ?? '—'}`)
     : ['    none (the backfill has not started)']));
   const on = s.windowTriggers.filter(t => t.state === 'enabled').length;
-  lines.push(`  window triggers: ${on} of ${s.windowTriggers.length} installed and enabled`,
+  lines.push(`  window triggers: ${on} of ${s.windowTriggers.length} installed and enabled` + (s.windowPause
+    ? `; PAUSED by ${s.windowPause.pausedBy} since ${stamp(s.windowPause.pausedAt)} (they write no organization, link or membership; the next backfill or up resumes them)`
+    : ''),
     ...s.windowTriggers.map(t => `    ${t.state === 'enabled' ? '✓' : '·'} ${t.table.padEnd(13)} ${t.trigger.padEnd(42)} ${t.state}`));
   lines.push(s.handover.handedOverAt
     ? `  handover: done ${stamp(s.handover.handedOverAt)} (the new app's writes are its own); sign-up keeper ${s.handover.signupKeeper}`
