@@ -160,7 +160,7 @@ managed.test('the old app, as the app role, sees no error through schema, backfi
       if (r.code !== 0) process.stderr.write(r.stderr.slice(-2000) + '\n');
     }
     wl.setPhase('after');
-    await wl.busy();
+    await wl.busy(20, ['signup']);
   } finally {
     stats = await wl.stop();
   }
@@ -294,7 +294,7 @@ managed.test('the handover, as the migrator, while the old app writes as the app
   let stats: PhaseStats[] = [];
   let code: number | null;
   try {
-    await wl.busy();
+    await wl.busy(20, ['signup']);
     const r = await asMigrator(db, ['handover']);
     code = r.code;
     if (r.code !== 0) process.stderr.write(r.stderr.slice(-2000) + '\n');

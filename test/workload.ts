@@ -77,8 +77,11 @@ export interface Workload {
   stop(): Promise<PhaseStats[]>;
   /** Resolves when the workload has stopped (stop() or the deadline). */
   done: Promise<PhaseStats[]>;
-  /** Resolves once the current phase has `ops` committed ops (a state, not a time): the app is at work. */
-  busy(ops?: number): Promise<void>;
+  /**
+   * Resolves once the current phase has `ops` committed ops, and of each op in `each` at
+   * least one (a state, not a time): the app is at work, doing what the test needs.
+   */
+  busy(ops?: number, each?: OpName[]): Promise<void>;
 }
 
 /** Latencies in buckets growing by 2 %: percentiles within 2 %, constant memory. */
@@ -399,9 +402,9 @@ export async function startWorkload(url: string, opts: WorkloadOptions = {}): Pr
       return done;
     },
     done,
-    async busy(ops = 20) {
+    async busy(ops = 20, each: OpName[] = []) {
       const phase = current();
-      while (phase.latency.count < ops && !stopping) await sleep(20);
+      while ((phase.latency.count < ops || each.some(op => !phase.byOp[op])) && !stopping) await sleep(20);
     },
   };
 }
