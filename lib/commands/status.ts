@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { type Context, type Flags, int, TEXT } from '../context.ts';
+import { PHASES } from '../migration-log.ts';
 import { lockHolder } from '../package-lock.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -48,7 +49,7 @@ export async function collectStatus(sql: Sql) {
     // Phase 4: when the handover ran (migration_log), and the sign-up keeper's state.
     const handoverRows = st.migration_log
       ? await tx`select completed_at from migration_log
-                 where migration_name = 'multi_tenant_handover' and status = 'completed' order by id desc limit 1`
+                 where migration_name = ${PHASES.handover} and status = 'completed' order by id desc limit 1`
       : [];
     const handover = {
       handedOverAt: (handoverRows[0]?.completed_at as Date | undefined) ?? null,
