@@ -242,5 +242,40 @@ test('rollback, repair, cleanup, handover: typed options, usage errors before an
   assert.match(await usageError(() => handoverOptions({ 'batch-size': '0' })), /--batch-size 0 is outside/);
 });
 
+test('announce, backup, diagnose, report, status, plan, monitor: typed options, usage errors before any connection', async () => {
+  const announce = await import('../lib/commands/announce.ts');
+  const backup = await import('../lib/commands/backup.ts');
+  const diagnose = await import('../lib/commands/diagnose.ts');
+  const report = await import('../lib/commands/report.ts');
+  const status = await import('../lib/commands/status.ts');
+  const plan = await import('../lib/commands/plan.ts');
+  const monitor = await import('../lib/commands/monitor.ts');
+  // announce: the message is the positional; each setting from its flag, else its variable, never blank.
+  assert.equal(announce.options({ 'status-url': ' https://status.example ' }, ['paused'], {}),
+    { kind: 'paused', values: { statusUrl: 'https://status.example' } });
+  assert.equal(announce.options({}, ['paused'], { EMAILAI_STATUS_URL: 'https://s' }).values, { statusUrl: 'https://s' });
+  assert.match(await usageError(() => announce.options({}, ['launch'], {})), /announce <week-before\|day-before\|done\|paused>, got "launch"/);
+  assert.match(await usageError(() => announce.options({}, [], {})), /^announce <week-before/);
+  assert.match(await usageError(() => announce.options({ time: '10:00', 'status-url': '  ' }, ['day-before'], {})),
+    /announce day-before: missing setting\(s\): --contact-email \(or EMAILAI_CONTACT_EMAIL\), --status-url \(or EMAILAI_STATUS_URL\)/);
+  // backup: --file made absolute, else a timestamped name here.
+  assert.equal(backup.options({ file: '/tmp/x.dump' }), { file: '/tmp/x.dump', restoreTo: undefined });
+  assert.equal(backup.options({ 'restore-to': 'postgres://scratch/db' }, new Date('2026-01-02T03:04:05.678Z')),
+    { file: join(process.cwd(), 'emailai-backup-20260102-030405.dump'), restoreTo: 'postgres://scratch/db' });
+  // diagnose: --user is required.
+  assert.equal(diagnose.options({ user: 'a@b' }), { who: 'a@b' });
+  assert.match(await usageError(() => diagnose.options({})), /diagnose needs --user/);
+  assert.equal(report.options({ output: 'r.md' }), { output: 'r.md' });
+  assert.equal(report.options({}), { output: undefined });
+  // status --watch, plan's batch size and sleep, monitor's thresholds: whole numbers.
+  assert.equal(status.options({}), { watch: 0 });
+  assert.equal(status.options({ watch: '5' }), { watch: 5 });
+  assert.match(await usageError(() => status.options({ watch: '0.5' })), /--watch takes a whole number, got "0.5"/);
+  assert.equal(plan.options({ 'batch-size': '500', 'sleep-ms': '10' }), { batchSize: 500, top: 10, sleepMs: 10 });
+  assert.match(await usageError(() => plan.options({ 'batch-size': '0' })), /--batch-size 0 is outside/);
+  assert.equal(monitor.options({ 'slow-ms': '250' }), { slowMs: 250, minRows: 1000, seqScanPct: 1, connectionsPct: 80, lockWaitMs: 1000 });
+  assert.match(await usageError(() => monitor.options({ 'lock-wait-ms': '1s' })), /--lock-wait-ms takes a whole number, got "1s"/);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();
