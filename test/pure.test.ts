@@ -277,5 +277,19 @@ test('announce, backup, diagnose, report, status, plan, monitor: typed options, 
   assert.match(await usageError(() => monitor.options({ 'lock-wait-ms': '1s' })), /--lock-wait-ms takes a whole number, got "1s"/);
 });
 
+test('verify and up: typed options; up reads each phase as that command does', async () => {
+  const verify = await import('../lib/commands/verify.ts');
+  const up = await import('../lib/commands/up.ts');
+  assert.equal(verify.options({ junit: 'out.xml' }), { junitFile: 'out.xml' });
+  const o = up.options({ 'skip-preflight': true, junit: 'out.xml', output: 'r.md', 'batch-size': '100', 'app-role': ['app', 'worker'] });
+  assert.is(o.preflight, undefined);
+  assert.equal(o.schema.appRoles, ['app', 'worker']);
+  assert.is(o.backfill.batchSize, 100);
+  assert.equal(o.verify, { junitFile: 'out.xml' });
+  assert.equal(o.report, { output: 'r.md' });
+  assert.equal(up.options({ 'max-transaction-age': '30' }).preflight?.maxTransactionAgeSeconds, 30);
+  assert.match(await usageError(() => up.options({ 'batch-size': '0' })), /--batch-size 0 is outside/);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -98,4 +98,10 @@ test('every migration_log name in the SQL folders is one of PHASES, and lib/ spe
   assert.equal(spelled, []);
 });
 
+test('each command reads its flags once, through its options(o): lib/ reads ctx.options nowhere else', () => {
+  const reads = files(LIB, '.ts').flatMap(f => [...readFileSync(f, 'utf8').matchAll(/.{0,30}ctx\.options\b.?/g)]
+    .filter(m => !/\boptions\(ctx\.options[,)]/.test(m[0])).map(m => `${rel(f)}: ${m[0].trim()}`));
+  assert.equal(reads, []);
+});
+
 test.run();
