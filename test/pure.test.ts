@@ -1,6 +1,6 @@
 // The pure parts, without a database (seconds): the command line, the connection
 // target (URL, PGPASSWORD, .pgpass, ?password=), secret scrubbing, the headers of
-// steps and checks, a check's remedy, and verify's JUnit XML.
+// steps and checks, a check's remedy, verify's JUnit XML, each command's options, retries.
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +289,31 @@ test('verify and up: typed options; up reads each phase as that command does', a
   assert.equal(o.report, { output: 'r.md' });
   assert.equal(up.options({ 'max-transaction-age': '30' }).preflight?.maxTransactionAgeSeconds, 30);
   assert.match(await usageError(() => up.options({ 'batch-size': '0' })), /--batch-size 0 is outside/);
+});
+
+// ── retries ───────────────────────────────────────────────────────────────────
+
+test('withRetries: retryable SQLSTATEs (and retryOn) tried again up to lockRetries times, told to describe; others thrown at once', async () => {
+  const { defaultLockSettings, withRetries } = await import('../lib/lock-settings.ts');
+  const fail = (code: string) => Object.assign(new Error(`failed ${code}`), { code });
+  const told: string[] = [];
+  const settings = { ...defaultLockSettings, lockRetries: 2 };
+  const tries: number[] = [];
+  const result = await withRetries(settings, async n => { tries.push(n); if (n < 3) throw fail(n === 1 ? '55P03' : '40P01'); return 'done'; },
+    { describe: (code, n, wait) => told.push(`${code} ${n} ${wait > 0}`) });
+  assert.is(result, 'done');
+  assert.equal(tries, [1, 2, 3]);
+  assert.equal(told, ['55P03 1 true', '40P01 2 true']);
+  let n = 0;
+  const last = await withRetries({ ...settings, lockRetries: 1 }, async () => { n++; throw fail('40001'); }).catch(e => e);
+  assert.is((last as Error).message, 'failed 40001');
+  assert.is(n, 2, 'lockRetries + 1 tries');
+  n = 0;
+  const other = await withRetries(settings, async () => { n++; throw fail('23505'); }).catch(e => e);
+  assert.is((other as { code: string }).code, '23505');
+  assert.is(n, 1, 'not a lock error: thrown at once');
+  n = 0;
+  assert.is(await withRetries(settings, async () => { if (++n === 1) throw fail('23503'); return n; }, { retryOn: ['23503'] }), 2);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
