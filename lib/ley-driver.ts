@@ -14,7 +14,7 @@ import { acquirePackageLock, type HeldLock } from './package-lock.ts';
 import { lockSettingsFromEnv, type LockSettings } from './lock-settings.ts';
 import { runStep, StepError, type StepResult } from './steps.ts';
 import { loadMigration as load } from './migration.ts';
-import { logEnd, logRolledBack, logStart } from './migration-log.ts';
+import { logEnd, logRolledBack, logStart, PHASES } from './migration-log.ts';
 import { QUERIES_DIR, ROLLBACK_DIR, SQL_DIR } from './paths.ts';
 import { conflictingSchemaObjects } from './schema-objects.ts';
 import * as log from './log.ts';
@@ -36,8 +36,6 @@ export interface Client {
   results: StepResult[];
   appRoles: string[];
 }
-
-export const SCHEMA_PHASE = 'multi_tenant_schema';
 
 /** EMAILAI_APP_ROLES=app,app_worker: the app's roles for `ley up` run on its own. */
 export function appRolesFromEnv(env = process.env): string[] {
@@ -74,7 +72,7 @@ export async function setup(client: Client): Promise<{ name: string }[]> {
   // purpose: a `ley up` then would install the window triggers again on a live app.
   const [cleaned] = await client.sql`
     select 1 from migration_log where to_regclass('public.migration_log') is not null
-      and migration_name = 'cleanup' and status = 'completed'`.catch(() => []);
+      and migration_name = ${PHASES.cleanup} and status = 'completed'`.catch(() => []);
   if (cleaned) {
     throw new CleanedUpError('the migration was finished and cleaned up (migration_log has a completed cleanup row): ' +
       'there is nothing for ley to do, and re-running it would reinstall the window triggers; nothing was changed');
@@ -123,7 +121,7 @@ async function prismaAlreadyApplied(sql: Sql, name: string): Promise<boolean> {
 export async function loop(client: Client, files: { name: string; abs: string }[], method: 'up' | 'down'): Promise<void> {
   const { sql } = client;
   if (method === 'up') await ensureBookkeeping(client);
-  const logId = await logStart(sql, method === 'up' ? SCHEMA_PHASE : `${SCHEMA_PHASE}_rollback`);
+  const logId = await logStart(sql, method === 'up' ? PHASES.schema : PHASES.schemaRollback);
   try {
     if (method === 'up') {
       const conflicts = await conflictingSchemaObjects(sql);
@@ -162,7 +160,7 @@ export async function loop(client: Client, files: { name: string; abs: string }[
     }
     if (method === 'down') await dropEmptyBookkeeping(sql, client.settings);
     await logEnd(sql, logId, 'completed');
-    if (method === 'down') await logRolledBack(sql, SCHEMA_PHASE);
+    if (method === 'down') await logRolledBack(sql, PHASES.schema);
   } catch (err) {
     await logEnd(sql, logId, 'failed', err).catch(() => {});
     throw err;

@@ -64,3 +64,24 @@ export function backoffMs(attempt: number): number {
 }
 
 export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/**
+ * attempt(1), then again after backoffMs while it fails with a retryable SQLSTATE
+ * (RETRYABLE, or one of `retryOn`) and `settings.lockRetries` tries are left: at most
+ * lockRetries + 1 tries. describe(code, n, waitMs) is told of each retry before its
+ * wait (try n failed with code). Any other error, or the last try's, is thrown as it is.
+ */
+export async function withRetries<T>(settings: LockSettings, attempt: (n: number) => Promise<T>,
+                                     opts: { retryOn?: readonly string[]; describe?: (code: string, n: number, waitMs: number) => void } = {}): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!code || !(RETRYABLE.has(code) || opts.retryOn?.includes(code)) || n > settings.lockRetries) throw err;
+      const wait = backoffMs(n);
+      opts.describe?.(code, n, wait);
+      await sleep(wait);
+    }
+  }
+}

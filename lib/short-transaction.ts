@@ -3,7 +3,7 @@
 // failure: the data batches of backfill, rollback and repair all run through here.
 // Each first checks that the command still holds the package lock (package-lock.ts).
 import type { Sql } from 'postgres';
-import { backoffMs, RETRYABLE, sleep, type LockSettings } from './lock-settings.ts';
+import { type LockSettings, withRetries } from './lock-settings.ts';
 import { assertPackageLockHeld } from './package-lock.ts';
 
 /**
@@ -25,7 +25,7 @@ class RolledBack extends Error {
  */
 export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn: (tx: Sql) => Promise<T>,
                                             opts: { retryOn?: string[]; rollBack?: boolean } = {}): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  return withRetries(settings, async () => {
     try {
       return await sql.begin(async tx => {
         await tx`select set_config('lock_timeout', ${settings.lockTimeoutMs + 'ms'}, true)`;
@@ -36,12 +36,7 @@ export async function inShortTransaction<T>(sql: Sql, settings: LockSettings, fn
       }) as T;
     } catch (err) {
       if (err instanceof RolledBack) return err.result as T;
-      const code = (err as { code?: string }).code;
-      if (code && (RETRYABLE.has(code) || opts.retryOn?.includes(code)) && attempt <= settings.lockRetries) {
-        await sleep(backoffMs(attempt));
-        continue;
-      }
       throw err;
     }
-  }
+  }, { retryOn: opts.retryOn });
 }

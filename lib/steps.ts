@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Sql } from 'postgres';
-import { backoffMs, RETRYABLE, sleep, type LockSettings } from './lock-settings.ts';
+import { RETRYABLE, type LockSettings, withRetries } from './lock-settings.ts';
 import * as log from './log.ts';
 import { assertPackageLockHeld } from './package-lock.ts';
 import { QUERIES_DIR } from './paths.ts';
@@ -69,8 +69,10 @@ export async function runStep(sql: Sql, path: string, settings: LockSettings,
   const step = readStep(path);
   log.doing(`step ${step.name}`);
   const started = performance.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
+  let tries = 0;
+  try {
+    return await withRetries(settings, async attempt => {
+      tries = attempt;
       if (step.transaction) {
         await sql.begin(async tx => {
           await tx`select set_config('lock_timeout', ${settings.lockTimeoutMs + 'ms'}, true)`;
@@ -79,48 +81,50 @@ export async function runStep(sql: Sql, path: string, settings: LockSettings,
           await tx.unsafe(step.text);
         });
       } else {
-        await assertPackageLockHeld(sql);
-        const conn = await sql.reserve();
         try {
-          await conn`select set_config('lock_timeout', ${settings.indexWaitMs + 'ms'}, false)`;
-          if (step.index) await dropInvalidIndex(conn, step.index);
-          await conn.unsafe(step.text);
-          if (step.index && !(await indexIsValid(conn, step.index))) {
-            throw Object.assign(new Error(`index "${step.index}" exists but is INVALID after the build`), { code: '55P03', invalidAfterBuild: true });
+          await assertPackageLockHeld(sql);
+          const conn = await sql.reserve();
+          try {
+            await conn`select set_config('lock_timeout', ${settings.indexWaitMs + 'ms'}, false)`;
+            if (step.index) await dropInvalidIndex(conn, step.index);
+            await conn.unsafe(step.text);
+            if (step.index && !(await indexIsValid(conn, step.index))) {
+              throw Object.assign(new Error(`index "${step.index}" exists but is INVALID after the build`), { code: '55P03', invalidAfterBuild: true });
+            }
+          } finally {
+            await conn`select set_config('lock_timeout', '0', false)`.catch(() => {});
+            conn.release();
           }
-        } finally {
-          await conn`select set_config('lock_timeout', '0', false)`.catch(() => {});
-          conn.release();
+        } catch (err) {
+          if ((err as { code?: string }).code === '55P03' && !(err as { invalidAfterBuild?: boolean }).invalidAfterBuild) {
+            // The build waited --index-wait for older transactions and was cut: another try
+            // would wait for the same transactions again (40 tries: 40 minutes). Give up now,
+            // naming them; the INVALID index it leaves is dropped and rebuilt by the next run.
+            const blockers = await indexBuildBlockers(sql).catch(() => '');
+            throw new StepError(step.name, new Error(`CREATE INDEX CONCURRENTLY waited ${settings.indexWaitMs} ms (--index-wait) for older transactions to end and gave up` +
+              (blockers ? `; still open: ${blockers}` : '') +
+              '. End them or wait for them, then run the same command again: finished steps are skipped, and the INVALID index left behind is rebuilt.'));
+          }
+          throw err;
         }
       }
       const ms = performance.now() - started;
       log.info(`  ✓ ${step.name.padEnd(62)} ${log.duration(ms).padStart(8)}${attempt > 1 ? `  (${attempt} tries)` : ''}   ${step.locks}`);
       return { name: step.name, ms, attempts: attempt, locks: step.locks };
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (!step.transaction && code === '55P03' && !(err as { invalidAfterBuild?: boolean }).invalidAfterBuild) {
-        // The build waited --index-wait for older transactions and was cut: another try
-        // would wait for the same transactions again (40 tries: 40 minutes). Give up now,
-        // naming them; the INVALID index it leaves is dropped and rebuilt by the next run.
-        const blockers = await indexBuildBlockers(sql).catch(() => '');
-        throw new StepError(step.name, new Error(`CREATE INDEX CONCURRENTLY waited ${settings.indexWaitMs} ms (--index-wait) for older transactions to end and gave up` +
-          (blockers ? `; still open: ${blockers}` : '') +
-          '. End them or wait for them, then run the same command again: finished steps are skipped, and the INVALID index left behind is rebuilt.'));
-      }
-      if (code && RETRYABLE.has(code) && attempt <= settings.lockRetries) {
-        const wait = backoffMs(attempt);
-        log.info(`  … ${step.name}: ${code === '40P01' ? 'deadlock' : 'lock not granted within lock_timeout'}; try ${attempt + 1} in ${wait} ms`);
-        await sleep(wait);
-        continue;
-      }
-      if (code && RETRYABLE.has(code)) {
-        const holders = await lockHolders(sql).catch(() => '');
-        throw new StepError(step.name, new Error(`gave up after ${attempt} tries: a lock stayed unavailable (${(err as Error).message})` +
-          (holders ? `; locks on the app's tables are held by ${holders}` : '') +
-          `. Wait for that session or end it, then run the same command again: finished steps are skipped.`));
-      }
-      throw new StepError(step.name, err);
+    }, {
+      describe: (code, attempt, wait) =>
+        log.info(`  … ${step.name}: ${code === '40P01' ? 'deadlock' : 'lock not granted within lock_timeout'}; try ${attempt + 1} in ${wait} ms`),
+    });
+  } catch (err) {
+    if (err instanceof StepError) throw err;
+    const code = (err as { code?: string }).code;
+    if (code && RETRYABLE.has(code)) {
+      const holders = await lockHolders(sql).catch(() => '');
+      throw new StepError(step.name, new Error(`gave up after ${tries} tries: a lock stayed unavailable (${(err as Error).message})` +
+        (holders ? `; locks on the app's tables are held by ${holders}` : '') +
+        `. Wait for that session or end it, then run the same command again: finished steps are skipped.`));
     }
+    throw new StepError(step.name, err);
   }
 }
 

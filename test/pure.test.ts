@@ -1,6 +1,6 @@
 // The pure parts, without a database (seconds): the command line, the connection
 // target (URL, PGPASSWORD, .pgpass, ?password=), secret scrubbing, the headers of
-// steps and checks, a check's remedy, and verify's JUnit XML.
+// steps and checks, a check's remedy, verify's JUnit XML, each command's options, retries.
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,6 +240,80 @@ test('rollback, repair, cleanup, handover: typed options, usage errors before an
   assert.match(await usageError(() => cleanupOptions({ 'deployed-at': 'last tuesday' }, {})), /--deployed-at takes a date/);
   assert.equal(handoverOptions({ 'keep-signup-organizations': true }), { keepSignupOrganizations: true, dryRun: false, batchSize: 2000 });
   assert.match(await usageError(() => handoverOptions({ 'batch-size': '0' })), /--batch-size 0 is outside/);
+});
+
+test('announce, backup, diagnose, report, status, plan, monitor: typed options, usage errors before any connection', async () => {
+  const announce = await import('../lib/commands/announce.ts');
+  const backup = await import('../lib/commands/backup.ts');
+  const diagnose = await import('../lib/commands/diagnose.ts');
+  const report = await import('../lib/commands/report.ts');
+  const status = await import('../lib/commands/status.ts');
+  const plan = await import('../lib/commands/plan.ts');
+  const monitor = await import('../lib/commands/monitor.ts');
+  // announce: the message is the positional; each setting from its flag, else its variable, never blank.
+  assert.equal(announce.options({ 'status-url': ' https://status.example ' }, ['paused'], {}),
+    { kind: 'paused', values: { statusUrl: 'https://status.example' } });
+  assert.equal(announce.options({}, ['paused'], { EMAILAI_STATUS_URL: 'https://s' }).values, { statusUrl: 'https://s' });
+  assert.match(await usageError(() => announce.options({}, ['launch'], {})), /announce <week-before\|day-before\|done\|paused>, got "launch"/);
+  assert.match(await usageError(() => announce.options({}, [], {})), /^announce <week-before/);
+  assert.match(await usageError(() => announce.options({ time: '10:00', 'status-url': '  ' }, ['day-before'], {})),
+    /announce day-before: missing setting\(s\): --contact-email \(or EMAILAI_CONTACT_EMAIL\), --status-url \(or EMAILAI_STATUS_URL\)/);
+  // backup: --file made absolute, else a timestamped name here.
+  assert.equal(backup.options({ file: '/tmp/x.dump' }), { file: '/tmp/x.dump', restoreTo: undefined });
+  assert.equal(backup.options({ 'restore-to': 'postgres://scratch/db' }, new Date('2026-01-02T03:04:05.678Z')),
+    { file: join(process.cwd(), 'emailai-backup-20260102-030405.dump'), restoreTo: 'postgres://scratch/db' });
+  // diagnose: --user is required.
+  assert.equal(diagnose.options({ user: 'a@b' }), { who: 'a@b' });
+  assert.match(await usageError(() => diagnose.options({})), /diagnose needs --user/);
+  assert.equal(report.options({ output: 'r.md' }), { output: 'r.md' });
+  assert.equal(report.options({}), { output: undefined });
+  // status --watch, plan's batch size and sleep, monitor's thresholds: whole numbers.
+  assert.equal(status.options({}), { watch: 0 });
+  assert.equal(status.options({ watch: '5' }), { watch: 5 });
+  assert.match(await usageError(() => status.options({ watch: '0.5' })), /--watch takes a whole number, got "0.5"/);
+  assert.equal(plan.options({ 'batch-size': '500', 'sleep-ms': '10' }), { batchSize: 500, top: 10, sleepMs: 10 });
+  assert.match(await usageError(() => plan.options({ 'batch-size': '0' })), /--batch-size 0 is outside/);
+  assert.equal(monitor.options({ 'slow-ms': '250' }), { slowMs: 250, minRows: 1000, seqScanPct: 1, connectionsPct: 80, lockWaitMs: 1000 });
+  assert.match(await usageError(() => monitor.options({ 'lock-wait-ms': '1s' })), /--lock-wait-ms takes a whole number, got "1s"/);
+});
+
+test('verify and up: typed options; up reads each phase as that command does', async () => {
+  const verify = await import('../lib/commands/verify.ts');
+  const up = await import('../lib/commands/up.ts');
+  assert.equal(verify.options({ junit: 'out.xml' }), { junitFile: 'out.xml' });
+  const o = up.options({ 'skip-preflight': true, junit: 'out.xml', output: 'r.md', 'batch-size': '100', 'app-role': ['app', 'worker'] });
+  assert.is(o.preflight, undefined);
+  assert.equal(o.schema.appRoles, ['app', 'worker']);
+  assert.is(o.backfill.batchSize, 100);
+  assert.equal(o.verify, { junitFile: 'out.xml' });
+  assert.equal(o.report, { output: 'r.md' });
+  assert.equal(up.options({ 'max-transaction-age': '30' }).preflight?.maxTransactionAgeSeconds, 30);
+  assert.match(await usageError(() => up.options({ 'batch-size': '0' })), /--batch-size 0 is outside/);
+});
+
+// ── retries ───────────────────────────────────────────────────────────────────
+
+test('withRetries: retryable SQLSTATEs (and retryOn) tried again up to lockRetries times, told to describe; others thrown at once', async () => {
+  const { defaultLockSettings, withRetries } = await import('../lib/lock-settings.ts');
+  const fail = (code: string) => Object.assign(new Error(`failed ${code}`), { code });
+  const told: string[] = [];
+  const settings = { ...defaultLockSettings, lockRetries: 2 };
+  const tries: number[] = [];
+  const result = await withRetries(settings, async n => { tries.push(n); if (n < 3) throw fail(n === 1 ? '55P03' : '40P01'); return 'done'; },
+    { describe: (code, n, wait) => told.push(`${code} ${n} ${wait > 0}`) });
+  assert.is(result, 'done');
+  assert.equal(tries, [1, 2, 3]);
+  assert.equal(told, ['55P03 1 true', '40P01 2 true']);
+  let n = 0;
+  const last = await withRetries({ ...settings, lockRetries: 1 }, async () => { n++; throw fail('40001'); }).catch(e => e);
+  assert.is((last as Error).message, 'failed 40001');
+  assert.is(n, 2, 'lockRetries + 1 tries');
+  n = 0;
+  const other = await withRetries(settings, async () => { n++; throw fail('23505'); }).catch(e => e);
+  assert.is((other as { code: string }).code, '23505');
+  assert.is(n, 1, 'not a lock error: thrown at once');
+  n = 0;
+  assert.is(await withRetries(settings, async () => { if (++n === 1) throw fail('23503'); return n; }, { retryOn: ['23503'] }), 2);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // The house rules a reader can check with grep (issue 17), as a fast test with no
 // database: lib/ has no import cycle and imports nothing of test/, dev/ or migrations/
 // (what runs against production stays in lib/); each index and each window trigger is
-// named in one SQL place only.
+// named in one SQL place only; every migration_log name the SQL spells is one of PHASES.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'uvu';
@@ -81,6 +81,27 @@ test('each window trigger is named in one SQL step only (its install), and liste
   const ts = [...files(LIB, '.ts'), join(PACKAGE_DIR, 'runner.ts')].filter(f => !f.endsWith('window-triggers.ts'));
   const copies = [...WINDOW_TRIGGERS, SIGNUP_KEEPER].flatMap(t => ts.filter(f => readFileSync(f, 'utf8').includes(t.trigger)).map(f => `${t.trigger} in ${rel(f)}`));
   assert.equal(copies, []);
+});
+
+test('every migration_log name in the SQL folders is one of PHASES, and lib/ spells none outside lib/migration-log.ts', async () => {
+  const { PHASES } = await import('../lib/migration-log.ts');
+  const known = new Set<string>(Object.values(PHASES));
+  const found: [string, string][] = [];
+  for (const d of ['queries', 'checks', 'sql', 'rollback', 'handover']) for (const f of files(join(PACKAGE_DIR, d), '.sql')) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/'(multi_tenant_[^']*)'/g)) found.push([rel(f), m[1]]);
+  }
+  assert.ok(found.length >= 10, `${found.length} migration_log names found in SQL`);
+  assert.equal(found.filter(([, name]) => !known.has(name)).map(([f, name]) => `${name} in ${f}`), []);
+  const ts = [...files(LIB, '.ts'), join(PACKAGE_DIR, 'runner.ts')].filter(f => !f.endsWith('migration-log.ts'));
+  const spelled = ts.flatMap(f => [...readFileSync(f, 'utf8').replace(/^\s*\/\/.*$/gm, '').matchAll(/['"`](multi_tenant_\w*)/g)]
+    .map(m => `${m[1]} in ${rel(f)}`));
+  assert.equal(spelled, []);
+});
+
+test('each command reads its flags once, through its options(o): lib/ reads ctx.options nowhere else', () => {
+  const reads = files(LIB, '.ts').flatMap(f => [...readFileSync(f, 'utf8').matchAll(/.{0,30}ctx\.options\b.?/g)]
+    .filter(m => !/\boptions\(ctx\.options[,)]/.test(m[0])).map(m => `${rel(f)}: ${m[0].trim()}`));
+  assert.equal(reads, []);
 });
 
 test.run();

@@ -4,7 +4,7 @@
 // database (queries/announce_numbers.sql; "done" also re-runs the checks). Plain text
 // on stdout. A missing setting exits 2 naming it; no "[...]" placeholder is ever printed.
 import { join } from 'node:path';
-import { type Context, type Flags, str, TEXT } from '../context.ts';
+import { type Context, type Flags, type Options, str, TEXT } from '../context.ts';
 import { runChecks } from '../checks.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
@@ -25,12 +25,13 @@ export const SETTINGS = {
 } as const;
 type Setting = keyof typeof SETTINGS;
 
-const NEEDS: Record<string, Setting[]> = {
+const NEEDS = {
   'week-before': ['date', 'time', 'endTime', 'verifiedTime', 'contactEmail'],
   'day-before': ['time', 'contactEmail', 'statusUrl'],
   done: ['organizationUrl', 'inviteUrl', 'docsUrl', 'supportUrl'],
   paused: ['statusUrl'],
-};
+} as const satisfies Record<string, readonly Setting[]>;
+type Kind = keyof typeof NEEDS;
 
 interface Numbers { users: number; organizations: number; inboxes: number; inboxes_in_an_organization: number;
   organizations_created: number; inboxes_linked: number; premiums_linked: number }
@@ -112,17 +113,29 @@ We apologize for any inconvenience.`;
 export const summary = 'announce <week-before|day-before|done|paused>: the runbook messages, filled in';
 export const flags: Flags = Object.fromEntries(Object.values(SETTINGS).map(s => [s.flag, TEXT]));
 
-export async function run(ctx: Context): Promise<number> {
-  const kind = ctx.positionals[0];
+export interface AnnounceOptions {
+  kind: Kind;
+  /** The settings the message of `kind` needs, each from its flag, else its environment variable. */
+  values: Record<Setting, string>;
+}
+
+/** The message (the first positional) and its settings: a missing one is a usage error naming its flag and variable. */
+export function options(o: Options, positionals: string[], env: NodeJS.ProcessEnv = process.env): AnnounceOptions {
+  const kind = positionals[0];
   if (!kind || !(kind in NEEDS)) throw new UsageError(`announce <${Object.keys(NEEDS).join('|')}>${kind ? `, got "${kind}"` : ''}`);
   const values = {} as Record<Setting, string>;
   const missing: string[] = [];
-  for (const key of NEEDS[kind]) {
-    const { flag, env } = SETTINGS[key];
-    const v = (str(ctx.options, flag) ?? process.env[env] ?? '').trim();
-    if (v) values[key] = v; else missing.push(`--${flag} (or ${env})`);
+  for (const key of NEEDS[kind as Kind]) {
+    const { flag, env: name } = SETTINGS[key];
+    const v = (str(o, flag) ?? env[name] ?? '').trim();
+    if (v) values[key] = v; else missing.push(`--${flag} (or ${name})`);
   }
   if (missing.length) throw new UsageError(`announce ${kind}: missing setting(s): ${missing.join(', ')}`);
+  return { kind: kind as Kind, values };
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const { kind, values } = options(ctx.options, ctx.positionals);
 
   const sql = ctx.open(1);
   const [registry] = await sql`select to_regnamespace('emailai_migration') is not null as present`;

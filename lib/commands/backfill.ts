@@ -7,7 +7,7 @@
 import type { Sql } from 'postgres';
 import { BATCH_FLAGS, batchSize, type Context, type Flags, int, LOCK_FLAGS, type Options, TEXT, YES } from '../context.ts';
 import { InterruptedError, RefusedError } from '../errors.ts';
-import { logged } from '../migration-log.ts';
+import { logged, PHASES } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { Progress } from '../progress.ts';
@@ -18,8 +18,6 @@ import { join } from 'node:path';
 import { QUERIES_DIR, SQL_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
 import * as log from '../log.ts';
-
-export const DATA_PHASE = 'multi_tenant_data';
 
 export interface PassSummary {
   pass: string;
@@ -75,7 +73,7 @@ export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<Pas
   let sql = ctx.open(1);
   const summaries: PassSummary[] = [];
   try {
-    await logged(control, DATA_PHASE, async () => {
+    await logged(control, PHASES.data, async () => {
       if (o.restart) await control.file(join(QUERIES_DIR, 'backfill_checkpoint_reset.sql'));
       await resumeWindowTriggers(control, sql, ctx.settings);
       const passes = await control`select pass, driving_table from emailai_migration.backfill_passes() order by ordinal`;

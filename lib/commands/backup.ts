@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, type Flags, str, TEXT } from '../context.ts';
+import { type Context, type Flags, type Options, str, TEXT } from '../context.ts';
 import { clientToolConnection, connect, resolveTarget } from '../connection.ts';
 import { EXIT, RefusedError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
@@ -58,16 +58,25 @@ export function defaultBackupName(now = new Date()): string {
 export const summary = 'pg_dump -Fc, verified with pg_restore --list (--restore-to URL compares row counts)';
 export const flags = { file: TEXT, 'restore-to': TEXT } as const satisfies Flags;
 
+export interface BackupOptions {
+  /** --file, absolute; else emailai-backup-<timestamp>.dump in the current directory. */
+  file: string;
+  /** --restore-to: the URL of a scratch database to restore into and compare. */
+  restoreTo: string | undefined;
+}
+
+export function options(o: Options, now = new Date()): BackupOptions {
+  return { file: resolve(str(o, 'file') ?? defaultBackupName(now)), restoreTo: str(o, 'restore-to') };
+}
+
 export async function run(ctx: Context): Promise<number> {
-  const restoreTo = str(ctx.options, 'restore-to');
-  const fileGiven = str(ctx.options, 'file');
+  const { file, restoreTo } = options(ctx.options);
   const sql = ctx.open(1);
   await assertEmailAi(sql);
   const [{ major }] = await sql`select current_setting('server_version_num')::int / 10000 as major`;
   await assertClientVersion('pg_dump', major);
   await assertClientVersion('pg_restore', major);
 
-  const file = resolve(fileGiven ?? defaultBackupName());
   const conn = clientToolConnection(ctx.target);
   log.info(`backup: pg_dump -Fc ${ctx.target.display} → ${file}`);
   const started = performance.now();

@@ -24,14 +24,12 @@ import { type Context, type Flags, int, LOCK_FLAGS, type Options, str, TEXT, YES
 import { runChecks } from '../checks.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { RefusedError, UsageError } from '../errors.ts';
-import { logged } from '../migration-log.ts';
+import { logged, PHASES } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { ROLLBACK_DIR, QUERIES_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
 import { loadMigration } from '../migration.ts';
 import * as log from '../log.ts';
-
-export const CLEANUP_PHASE = 'cleanup';
 
 /**
  * The undo of the package's own ley migration (triggers before the functions they
@@ -54,9 +52,9 @@ async function liveSince(sql: Sql, deployedAt: Date | undefined): Promise<{ sinc
   if (deployedAt) return { since: deployedAt, ageDays: (Date.now() - deployedAt.getTime()) / 86_400_000, source: '--deployed-at' };
   const [row] = await sql.file(SQL('cleanup_live_since.sql'));
   if (!row.live_since) {
-    throw new RefusedError('migration_log has no completed multi_tenant_data row: the data phase never finished here, so there is nothing to clean up after (give --deployed-at if the log was lost)');
+    throw new RefusedError(`migration_log has no completed ${PHASES.data} row: the data phase never finished here, so there is nothing to clean up after (give --deployed-at if the log was lost)`);
   }
-  return { since: row.live_since as Date, ageDays: Number(row.age_days), source: 'migration_log multi_tenant_data' };
+  return { since: row.live_since as Date, ageDays: Number(row.age_days), source: `migration_log ${PHASES.data}` };
 }
 
 export const summary = 'phase 5: remove the window triggers and the package bookkeeping';
@@ -125,7 +123,7 @@ export async function run(ctx: Context): Promise<number> {
       return 0;
     }
 
-    const steps = await logged(sql, CLEANUP_PHASE, async () => {
+    const steps = await logged(sql, PHASES.cleanup, async () => {
       const done = [];
       for (const file of stepFiles) done.push(await runStep(sql, join(ROLLBACK_DIR, file), ctx.settings));
       const left = await inventory(sql);

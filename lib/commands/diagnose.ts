@@ -3,7 +3,7 @@
 // repair command to run when something is wrong. Exit 0 healthy, 1 a problem found,
 // 3 no such user.
 import { join } from 'node:path';
-import { type Context, type Flags, str, TEXT } from '../context.ts';
+import { type Context, type Flags, type Options, str, TEXT } from '../context.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -23,9 +23,19 @@ interface Inbox { email_account_id: string; email_account_email: string; organiz
 export const summary = 'diagnose --user <id|email>: memberships, inboxes, links, seats';
 export const flags = { user: TEXT } as const satisfies Flags;
 
-export async function run(ctx: Context): Promise<number> {
-  const who = str(ctx.options, 'user');
+export interface DiagnoseOptions {
+  /** --user: the user's id or e-mail (required). */
+  who: string;
+}
+
+export function options(o: Options): DiagnoseOptions {
+  const who = str(o, 'user');
   if (!who) throw new UsageError('diagnose needs --user <id|email>');
+  return { who };
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const { who } = options(ctx.options);
   const sql = ctx.open(1);
   await assertEmailAi(sql);
   const rows = await sql.begin('read only', tx => tx.file(join(QUERIES_DIR, 'diagnose_user.sql'), [who]));

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, type Options, YES } from '../context.ts';
 import { InterruptedError, RefusedError } from '../errors.ts';
-import { logged } from '../migration-log.ts';
+import { logged, PHASES } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { HANDOVER_DIR, QUERIES_DIR, ROLLBACK_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
@@ -28,7 +28,6 @@ import { passLoop, resumeWindowTriggers } from './backfill.ts';
 import { keysetLoop } from '../batch-loop.ts';
 import * as log from '../log.ts';
 
-export const HANDOVER_PHASE = 'multi_tenant_handover';
 /** The backfill passes the catch-up runs again, in order (sql/310). */
 export const CATCH_UP_PASSES = ['email_account_links', 'premium_links', 'premium_seats'];
 
@@ -49,8 +48,8 @@ export async function run(ctx: Context): Promise<number> {
   const control = ctx.open(2);
   const [{ installed }] = await control`select to_regproc('emailai_migration.backfill_batch') is not null as installed`;
   if (!installed) throw new RefusedError('the package is not installed here (no emailai_migration.backfill_batch): run `runner.ts up` first, or cleanup already ran; nothing was changed');
-  const [{ done }] = await control`select exists (select 1 from migration_log where migration_name = 'multi_tenant_data' and status = 'completed') as done`;
-  if (!done) throw new RefusedError('the data phase never completed (migration_log has no completed multi_tenant_data row): run `runner.ts up` first; nothing was changed');
+  const [{ done }] = await control`select exists (select 1 from migration_log where migration_name = ${PHASES.data} and status = 'completed') as done`;
+  if (!done) throw new RefusedError(`the data phase never completed (migration_log has no completed ${PHASES.data} row): run \`runner.ts up\` first; nothing was changed`);
 
   const present = await installedTriggers(control);
   const toDrop = WINDOW_TRIGGERS.filter(t => present.has(t.trigger));
@@ -77,7 +76,7 @@ export async function run(ctx: Context): Promise<number> {
   const lock = await acquirePackageLock(control);
   const sql = ctx.open(1);
   try {
-    const result = await logged(control, HANDOVER_PHASE, async () => {
+    const result = await logged(control, PHASES.handover, async () => {
       // Paused by a rollback, the sign-up keeper installed below would do nothing.
       await resumeWindowTriggers(control, sql, ctx.settings);
       const caughtUp: Record<string, number> = {};

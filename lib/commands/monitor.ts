@@ -5,7 +5,7 @@
 // Every finding says what to do next. Exit 1 when any threshold is crossed.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, type Flags, int, TEXT } from '../context.ts';
+import { type Context, type Flags, int, type Options, TEXT } from '../context.ts';
 import { remedy, runChecks } from '../checks.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -34,13 +34,14 @@ export interface MonitorThresholds {
 export const summary = 'post-deploy health: slow queries, seq scans, locks, drifted invariants';
 export const flags = { 'slow-ms': TEXT, 'min-rows': TEXT, 'seq-scan-pct': TEXT, 'connections-pct': TEXT, 'lock-wait-ms': TEXT } as const satisfies Flags;
 
-export function thresholds(ctx: Context): MonitorThresholds {
+/** The thresholds, each a whole number (else a usage error), with its default. */
+export function options(o: Options): MonitorThresholds {
   return {
-    slowMs: int(ctx.options, 'slow-ms', 100),
-    minRows: int(ctx.options, 'min-rows', 1000),
-    seqScanPct: int(ctx.options, 'seq-scan-pct', 1),
-    connectionsPct: int(ctx.options, 'connections-pct', 80),
-    lockWaitMs: int(ctx.options, 'lock-wait-ms', 1000),
+    slowMs: int(o, 'slow-ms', 100),
+    minRows: int(o, 'min-rows', 1000),
+    seqScanPct: int(o, 'seq-scan-pct', 1),
+    connectionsPct: int(o, 'connections-pct', 80),
+    lockWaitMs: int(o, 'lock-wait-ms', 1000),
   };
 }
 
@@ -164,7 +165,7 @@ export async function monitor(sql: Sql, t: MonitorThresholds): Promise<{ finding
 }
 
 export async function run(ctx: Context): Promise<number> {
-  const t = thresholds(ctx);
+  const t = options(ctx.options);
   log.info(`monitor: ${ctx.target.display}`);
   await assertEmailAi(ctx.open(1));
   // Read-only by construction: one READ ONLY transaction.

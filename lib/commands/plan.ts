@@ -3,7 +3,7 @@
 // the schema phase, and an ETA from a documented, conservative rate.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { BATCH_FLAGS, batchSize, type Context, type Flags, int, TEXT } from '../context.ts';
+import { BATCH_FLAGS, batchSize, type Context, type Flags, int, type Options, TEXT } from '../context.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
@@ -45,7 +45,7 @@ export interface Plan {
   etaSeconds: number;
 }
 
-export async function computePlan(sql: Sql, opts: { batchSize: number; top: number; sleepMs: number }): Promise<Plan> {
+export async function computePlan(sql: Sql, opts: PlanOptions): Promise<Plan> {
   return sql.begin('read only', async tx => {
     await assertEmailAi(tx as unknown as Sql);
     const [{ done }] = await tx`select to_regclass('public."Organization"') is not null
@@ -119,11 +119,24 @@ export function printPlan(p: Plan): void {
   ].join('\n'));
 }
 
+export interface PlanOptions {
+  /** --batch-size, as backfill reads it: the batches counted, and the ETA. */
+  batchSize: number;
+  /** How many of the largest customers are listed (not a flag). */
+  top: number;
+  /** --sleep-ms between batches, as backfill reads it: added to the ETA. */
+  sleepMs: number;
+}
+
+export function options(o: Options): PlanOptions {
+  return { batchSize: batchSize(o), top: 10, sleepMs: int(o, 'sleep-ms', 0) };
+}
+
 export const summary = 'dry run in a READ ONLY transaction: what each phase will do, and an ETA';
 export const flags = { ...BATCH_FLAGS, 'sleep-ms': TEXT } as const satisfies Flags;
 
 export async function run(ctx: Context): Promise<number> {
-  const o = { batchSize: batchSize(ctx.options), top: 10, sleepMs: int(ctx.options, 'sleep-ms', 0) };
+  const o = options(ctx.options);
   log.info(`plan: ${ctx.target.display}`);
   const plan = await computePlan(ctx.open(1), o);
   if (ctx.json) log.json({ command: 'plan', ...plan });

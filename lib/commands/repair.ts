@@ -15,7 +15,7 @@ import type { Sql } from 'postgres';
 import { QUERIES_DIR } from '../paths.ts';
 import { BATCH_FLAGS, batchSize, type Context, type Flags, LOCK_FLAGS, type Options, str, TEXT, YES } from '../context.ts';
 import { InterruptedError, RefusedError, UsageError } from '../errors.ts';
-import { logged } from '../migration-log.ts';
+import { logged, PHASES } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { inShortTransaction } from '../short-transaction.ts';
 import { type BatchResult, keysetLoop } from '../batch-loop.ts';
@@ -112,7 +112,7 @@ export async function run(ctx: Context): Promise<number> {
   } else {
     const lock = await acquirePackageLock(control);
     try {
-      result = await logged(control, who ? 'multi_tenant_repair_user' : 'multi_tenant_repair_seats', work);
+      result = await logged(control, who ? PHASES.repairUser : PHASES.repairSeats, work);
     } finally {
       await lock.release();
     }

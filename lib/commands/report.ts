@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, type Flags, str, TEXT } from '../context.ts';
+import { type Context, type Flags, type Options, str, TEXT } from '../context.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { remedy, type CheckResult } from '../checks.ts';
 import { collectStatus, type Status } from './status.ts';
@@ -90,8 +90,18 @@ export async function writeReport(ctx: Context, sql: Sql, output: string | undef
   return path;
 }
 
+export interface ReportOptions {
+  /** --output; else the default name in EMAILAI_REPORT_DIR (writeReport). */
+  output: string | undefined;
+}
+
+export function options(o: Options): ReportOptions {
+  return { output: str(o, 'output') };
+}
+
 export async function run(ctx: Context): Promise<number> {
-  const path = await writeReport(ctx, ctx.open(2), str(ctx.options, 'output'));
+  const { output } = options(ctx.options);
+  const path = await writeReport(ctx, ctx.open(2), output);
   log.info(`report: written to ${path}`);
   if (ctx.json) log.json({ command: 'report', path });
   else log.out(path);

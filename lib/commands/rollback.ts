@@ -24,16 +24,13 @@ import * as driver from '../ley-driver.ts';
 import { BATCH_FLAGS, batchSize, type Context, type Flags, int, LOCK_FLAGS, type Options, str, TEXT, YES } from '../context.ts';
 import { type BatchResult, keysetLoop } from '../batch-loop.ts';
 import { RefusedError, UsageError } from '../errors.ts';
-import { logged, logRolledBack } from '../migration-log.ts';
+import { logged, logRolledBack, PHASES } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { join } from 'node:path';
 import { PACKAGE_DIR, QUERIES_DIR, ROLLBACK_DIR } from '../paths.ts';
 import { runStep } from '../steps.ts';
-import { DATA_PHASE } from './backfill.ts';
 import { assertEmailAi } from '../emailai.ts';
 import * as log from '../log.ts';
-
-export const ROLLBACK_OPERATION = 'multi_tenant_rollback';
 
 export const summary = 'undo: --keep-orgs | --orgs | --schema, or --organization-id X; --dry-run';
 export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'keep-orgs': YES, orgs: YES, schema: YES, 'organization-id': TEXT, force: YES, 'dry-run': YES, 'sleep-ms': TEXT } as const satisfies Flags;
@@ -174,7 +171,7 @@ export async function run(ctx: Context): Promise<number> {
     const lock = await acquirePackageLock(control);
     const sql = ctx.open(1);
     try {
-      await logged(control, ROLLBACK_OPERATION, async () => {
+      await logged(control, PHASES.rollback, async () => {
         if (!organizationId) await pauseWindowTriggers(control, sql, ctx);
         passes.push(await runPass(ctx, sql, 'rollback_unlink_email_accounts_batch', organizationId, force, size, sleepMs));
         passes.push(await runPass(ctx, sql, 'rollback_unlink_premiums_batch', organizationId, force, size, sleepMs));
@@ -183,7 +180,7 @@ export async function run(ctx: Context): Promise<number> {
           // A later backfill must start over: its passes are guarded, so it relinks
           // exactly what is unlinked now.
           await control.file(join(QUERIES_DIR, 'backfill_checkpoint_reset.sql'));
-          await logRolledBack(control, DATA_PHASE);
+          await logRolledBack(control, PHASES.data);
         }
       });
       after = await plan(control, dataLevel, organizationId, force);

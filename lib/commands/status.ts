@@ -4,7 +4,8 @@
 // --watch SECONDS repeats it (in place on a terminal) until Ctrl-C.
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { type Context, type Flags, int, TEXT } from '../context.ts';
+import { type Context, type Flags, int, type Options, TEXT } from '../context.ts';
+import { PHASES } from '../migration-log.ts';
 import { lockHolder } from '../package-lock.ts';
 import { QUERIES_DIR } from '../paths.ts';
 import { assertEmailAi } from '../emailai.ts';
@@ -48,7 +49,7 @@ export async function collectStatus(sql: Sql) {
     // Phase 4: when the handover ran (migration_log), and the sign-up keeper's state.
     const handoverRows = st.migration_log
       ? await tx`select completed_at from migration_log
-                 where migration_name = 'multi_tenant_handover' and status = 'completed' order by id desc limit 1`
+                 where migration_name = ${PHASES.handover} and status = 'completed' order by id desc limit 1`
       : [];
     const handover = {
       handedOverAt: (handoverRows[0]?.completed_at as Date | undefined) ?? null,
@@ -111,8 +112,17 @@ export function formatStatus(s: Status, display: string): string {
 export const summary = 'progress numbers, window triggers, handover, migration_log';
 export const flags = { watch: TEXT } as const satisfies Flags;
 
+export interface StatusOptions {
+  /** --watch N: redraw every N seconds until Ctrl-C; 0 (the default) prints once. */
+  watch: number;
+}
+
+export function options(o: Options): StatusOptions {
+  return { watch: int(o, 'watch', 0) };
+}
+
 export async function run(ctx: Context): Promise<number> {
-  const watch = int(ctx.options, 'watch', 0);
+  const { watch } = options(ctx.options);
   const sql = ctx.open(1);
   const tty = Boolean(process.stdout.isTTY) && !ctx.json;
   for (;;) {

@@ -4,7 +4,7 @@
 // Exit 1 when an error-level check fails; warnings never fail the run.
 import { writeFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
-import { type Context, type Flags, str, TEXT } from '../context.ts';
+import { type Context, type Flags, type Options, str, TEXT } from '../context.ts';
 import { remedy, runChecks, type CheckResult } from '../checks.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { RefusedError } from '../errors.ts';
@@ -72,6 +72,15 @@ export function verifyDocument(results: CheckResult[]) {
 export const summary = 'phase 3: every check in checks/; exit 1 if an error-level check fails';
 export const flags = { junit: TEXT } as const satisfies Flags;
 
+export interface VerifyOptions {
+  /** --junit FILE: the results as JUnit XML too. */
+  junitFile: string | undefined;
+}
+
+export function options(o: Options): VerifyOptions {
+  return { junitFile: str(o, 'junit') };
+}
+
 /** Runs and prints every check; with `junitFile`, writes that JUnit XML file too. */
 export async function verifyAndReport(ctx: Context, sql: Sql, junitFile: string | undefined): Promise<{ exitCode: number; results: CheckResult[] }> {
   log.info(`verify: ${ctx.target.display}`);
@@ -85,7 +94,7 @@ export async function verifyAndReport(ctx: Context, sql: Sql, junitFile: string 
 }
 
 export async function run(ctx: Context): Promise<number> {
-  const junitFile = str(ctx.options, 'junit');
+  const { junitFile } = options(ctx.options);
   const sql = ctx.open(2);
   await assertEmailAi(sql);
   // Checks read a half-done backfill as broken: say so instead of failing them.
