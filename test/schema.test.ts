@@ -165,18 +165,27 @@ locks.test('app queries never wait behind the phase longer than the lock timeout
     const started = Date.now();
     let waiterSeen = false;
     const retried = () => /113_add_email_account_organization_id\.sql: lock not granted within lock_timeout; try [2-9]/.test(stderr);
+    // pg_locks is watched on a connection of its own, beside the app's queries: an app
+    // query queues behind the phase's waiting request, so a look taken after it returns
+    // comes just after that request gave up (a CI run never saw it, that way).
+    const watching = (async () => {
+      while (!waiterSeen && Date.now() - started < 120_000 && schema.child.exitCode === null) {
+        const [{ waiting }] = await db.sql`
+          select count(*)::int as waiting from pg_locks
+          where database = (select oid from pg_database where datname = current_database())
+            and relation = '"EmailAccount"'::regclass and not granted`;
+        waiterSeen ||= waiting > 0;
+        if (!waiterSeen) await new Promise(r => setTimeout(r, 5));
+      }
+    })();
     while (!(waiterSeen && retried() && waits.length > 20)) {
       if (Date.now() - started > 120_000 || schema.child.exitCode !== null) break;
       const t = performance.now();
       await app`select id from "EmailAccount" limit 1`;
       waits.push(performance.now() - t);
-      const [{ waiting }] = await db.sql`
-        select count(*)::int as waiting from pg_locks
-        where database = (select oid from pg_database where datname = current_database())
-          and relation = '"EmailAccount"'::regclass and not granted`;
-      waiterSeen ||= waiting > 0;
       await new Promise(r => setTimeout(r, 20));
     }
+    await watching;
     await reserved`commit`;
     reserved.release();
     assert.ok(waiterSeen && retried(), `the phase was ${waiterSeen ? '' : 'never seen waiting, '}${retried() ? '' : 'never seen retrying '}within 120 s` +
