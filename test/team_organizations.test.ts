@@ -234,6 +234,16 @@ w.test('an inbox moved to another user, then its old owner deleted: its rules st
   assert.is(rule.createdBy, 'win_to');
 });
 
+/** Resolves once the session `pid` waits for a lock (a state, not a time); `what` names it if it never does. */
+async function seenWaitingForLock(sql: Sql, pid: number, what: string) {
+  for (let waited = 0; ; waited += 10) {
+    const [row] = await sql`select wait_event_type from pg_stat_activity where pid = ${pid}`;
+    if (row?.wait_event_type === 'Lock') return;
+    if (waited > 10_000) throw new Error(`${what} never waited for a lock`);
+    await new Promise(r => setTimeout(r, 10));
+  }
+}
+
 /**
  * Holds the premium's row lock in a session of its own, starts `first` and waits until
  * it waits for that lock, then `second` likewise (so `first` is granted the lock
@@ -251,12 +261,7 @@ async function queuedBehindPremium(sql: Sql, premiumId: string, writes: ((tx: Sq
       const session = sessions[i];
       const [{ pid }] = await session`select pg_backend_pid() as pid`;
       done.push(write(session).then(() => null, (err: Error) => err));
-      for (let waited = 0; ; waited += 10) {
-        const [row] = await sql`select wait_event_type from pg_stat_activity where pid = ${pid as number}`;
-        if (row?.wait_event_type === 'Lock') break;
-        if (waited > 10_000) throw new Error(`write ${i + 1} never waited for the premium's lock`);
-        await new Promise(r => setTimeout(r, 10));
-      }
+      await seenWaitingForLock(sql, pid as number, `write ${i + 1}`);
     }
     await holder`commit`;
     return (await Promise.all(done)).map(e => e && `${(e as { code?: string }).code}: ${e.message}`);
@@ -325,12 +330,7 @@ w.test('a rule written for an inbox whose owner is being deleted: no deadlock, t
     const [{ pid }] = await writer`select pg_backend_pid() as pid`;
     const insert = writer`insert into "Rule" (id, "updatedAt", name, "emailAccountId") values ('win_s_rule', now(), 'r', 'ea_win_s')`
       .then(() => null, (err: { code?: string; constraint_name?: string }) => `${err.code} ${err.constraint_name}`);
-    for (let waited = 0; ; waited += 10) {
-      const [row] = await db.sql`select wait_event_type from pg_stat_activity where pid = ${pid as number}`;
-      if (row?.wait_event_type === 'Lock') break;
-      if (waited > 10_000) throw new Error('the insert never waited for the user');
-      await new Promise(r => setTimeout(r, 10));
-    }
+    await seenWaitingForLock(db.sql, pid as number, 'the insert');
     // The second half: the delete, whose cascade removes the inbox.
     const deleted = await deleter`delete from "User" where id = 'win_s'`.then(() => null, (err: { code?: string }) => err.code);
     await deleter`commit`;
