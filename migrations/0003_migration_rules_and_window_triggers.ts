@@ -7,6 +7,7 @@ import { defineMigration } from '../lib/migration.ts';
 export default defineMigration({
   up: [
     '311_index_user_premium_id.sql',
+    '312_index_organization_premium_id.sql',
     '300_migration_rules.sql',
     '310_backfill_batches.sql',
     '319_window_trigger_probe.sql',
@@ -19,6 +20,7 @@ export default defineMigration({
     '319_window_trigger_probe.sql',
     '310_backfill_batches.sql',
     '300_migration_rules.sql',
+    '312_index_organization_premium_id.sql',
     '311_index_user_premium_id.sql',
   ],
 });

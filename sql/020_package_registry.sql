@@ -99,8 +99,8 @@ CREATE INDEX IF NOT EXISTS team_membership_organization_id_idx
   ON emailai_migration.team_membership (organization_id);
 
 -- Premiums found linked by the new app (an organization the registry does not know):
--- rule 3 leaves them alone, and the window triggers read this instead of scanning
--- "Organization" (its "premiumId" has no index).
+-- rule 3 leaves them alone, and the window triggers read this instead of probing
+-- "Organization" for every premium they touch.
 CREATE TABLE IF NOT EXISTS emailai_migration.app_linked_premium (
   premium_id text PRIMARY KEY,
   found_at   timestamptz NOT NULL DEFAULT now()

@@ -293,12 +293,11 @@ BEGIN
   PERFORM 1 FROM public."Premium" WHERE id = ANY (p_premium_ids) ORDER BY id FOR NO KEY UPDATE;
   WITH seats AS (
     SELECT o."premiumId" AS premium_id, count(DISTINCT m."userId")::integer AS used
-    -- "Organization"."premiumId" has no index (the app's schema has none): a hash
-    -- join with the id list scans "Organization" once, where premiumId = ANY(array)
-    -- would compare every row with every element. No "o.premiumId IS NOT NULL"
-    -- here: the statistics taken early in the backfill say every premiumId is NULL,
-    -- and with that filter the planner expects no organization to match and picks a
-    -- plan that took 33 s per pass at 100k users, against 1 s without it.
+    -- "Organization"."premiumId" is probed through the package's index (sql/312),
+    -- one probe per premium: no scan of "Organization" under the premium's lock,
+    -- inside the app's transaction. No "o.premiumId IS NOT NULL" here: the
+    -- statistics taken early in the backfill say every premiumId is NULL, and with
+    -- that filter the planner expects no organization to match.
     FROM unnest(p_premium_ids) AS wanted(premium_id)
     JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
     JOIN public."OrganizationMember" m ON m."organizationId" = o.id
@@ -372,9 +371,9 @@ $$;
 --      "leaving": counted as gone, and no row of theirs is touched (their
 --      memberships, which the deletion's cascade holds, included); the deletion's
 --      own trigger calls this again once it holds the premium lock.
---      With p_find_app_links (the backfill and repair; never a trigger: "Organization"
---      ."premiumId" has no index) a premium some organization links without the
---      registry knowing is recorded in app_linked_premium; those are left alone.
+--      With p_find_app_links (the backfill and repair; a trigger reads the record
+--      instead) a premium some organization links without the registry knowing is
+--      recorded in app_linked_premium; those are left alone.
 --   1. Every holder owns an organization first (their personal one, rule 1): it is
 --      their home and their default organization, never the team.
 --   2. A premium with several holders gets its team organization (name: the owner's

@@ -1,0 +1,20 @@
+-- 312_index_organization_premium_id.sql
+-- What:     index "emailai_migration_Organization_premiumId_idx" on "Organization"
+--           ("premiumId"): the package's own (the app's schema has none), like sql/311.
+--           Rule 3 asks "which organizations does this premium link?" in the seat
+--           recount (recompute_seats), in the backfill's search for links the new app
+--           made, and in the checks; without it each is a sequential scan of
+--           "Organization", and the seat recount runs inside the app's transaction
+--           while it holds the premium's row lock. With it, every trigger path is
+--           index probes. Removed with the package (cleanup, ley down).
+-- Requires: sql/114 (the column).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "Organization": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app. Built before the backfill, while
+--           "Organization" is still small.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID leftover of a failed build is dropped
+--           (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     rollback/312_index_organization_premium_id.sql; `runner.ts cleanup`.
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: emailai_migration_Organization_premiumId_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "emailai_migration_Organization_premiumId_idx" ON "Organization" ("premiumId");
