@@ -29,6 +29,7 @@ export const BOUNDS = {
   'lock-retries': { min: 0, max: 1000, unit: '', env: 'EMAILAI_LOCK_RETRIES' },
   'index-wait': { min: 1000, max: 3_600_000, unit: 'ms', env: 'EMAILAI_INDEX_WAIT_MS' },
   'batch-size': { min: 1, max: 20_000, unit: 'rows', env: undefined },
+  jobs: { min: 1, max: 8, unit: 'jobs', env: undefined },
 } as const;
 
 /** A whole number within BOUNDS[key], else a usage error (exit 2) that says why. */

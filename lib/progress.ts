@@ -8,6 +8,7 @@ export class Progress {
   private done: number;
   private changed = 0;
   private live = Boolean(process.stderr.isTTY);
+  private ended = false;
 
   constructor(private name: string, private total: number, already: number) {
     this.done = already;
@@ -25,7 +26,10 @@ export class Progress {
     }
   }
 
+  /** The pass's last line; once (the jobs of a parallel pass may each stop it). */
   end(): void {
+    if (this.ended) return;
+    this.ended = true;
     if (this.live) process.stderr.write('\r');
     log.info(`  ✓ ${this.line()}`);
   }

@@ -33,7 +33,9 @@ async function everything(sql: Sql) {
     out[t] = r.h;
   }
   for (const t of ['created_organization', 'linked_email_account', 'linked_premium']) {
-    const [r] = await sql`select md5(coalesce(string_agg((to_jsonb(x) - 'linked_at' - 'created_at')::text, E'\n' order by 1), '')) as h from ${sql('emailai_migration')}.${sql(t)} x`;
+    // Ordered by the row's text (an ORDER BY 1 inside the aggregate would order by the constant 1: heap order).
+    const [r] = await sql`select md5(coalesce(string_agg(j, E'\n' order by j), '')) as h
+                          from (select (to_jsonb(x) - 'linked_at' - 'created_at')::text as j from ${sql('emailai_migration')}.${sql(t)} x) rows`;
     out[t] = r.h;
   }
   return out;
@@ -187,6 +189,32 @@ s.test('a second backfill, from scratch, changes no row', async db => {
   const r = await runner(db, ['backfill', '--restart', '--batch-size', '100']);
   assert.is(r.code, 0, r.stderr);
   assert.equal(await everything(db.sql), first);
+});
+
+s.test('--jobs 3: the parallel passes, walked in three key ranges side by side, write exactly what one job wrote', async db => {
+  const oneJob = await everything(db.sql);
+  // Undo what the parallel passes (sql/310 backfill_passes().parallel) wrote (the inboxes
+  // they linked, the creators they set), without the window triggers
+  // (session_replication_role: the test's superuser setup), and forget their checkpoints.
+  await db.sql.begin(async tx => {
+    await tx`set local session_replication_role = replica`;
+    for (const t of ['Rule', 'Group', 'Knowledge', 'Category']) await tx`update ${tx(t)} set "createdBy" = null`;
+    await tx`update "EmailAccount" ea set "organizationId" = null from emailai_migration.linked_email_account l where l.email_account_id = ea.id`;
+    await tx`delete from emailai_migration.linked_email_account`;
+    await tx`delete from emailai_migration.backfill_checkpoint c using emailai_migration.backfill_passes() p
+             where p.pass = c.pass and p.parallel`;
+  });
+  assert.not.equal(await everything(db.sql), oneJob);
+  const r = await runner(db, ['backfill', '--jobs', '3', '--batch-size', '37', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(await everything(db.sql), oneJob);
+  const passes = JSON.parse(r.stdout).passes as { pass: string; rowsSeen: number; skipped: boolean }[];
+  const counts = await db.sql`select p.pass, c.rows_done::int, c.finished from emailai_migration.backfill_passes() p join emailai_migration.backfill_checkpoint c using (pass) where p.parallel`;
+  assert.is(counts.length, 5);
+  for (const c of counts) {
+    assert.ok(c.finished, `${c.pass} finished`);
+    assert.is(c.rows_done, passes.find(p => p.pass === c.pass)!.rowsSeen, `${c.pass}: rows_done counts each row once`);
+  }
 });
 
 s.test('migration_log shows the data phase in_progress then completed', async db => {

@@ -120,6 +120,40 @@ sigint.test('Ctrl-C during backfill stops within a batch, is recorded as failed/
 });
 sigint.run();
 
+const jobs = dbSuite('operator sigint --jobs', async db => {
+  await loadFixture(db.sql, { users: 3000 });
+  const r = await runner(db, ['schema']);
+  if (r.code !== 0) throw new Error(r.stderr);
+});
+jobs.test('Ctrl-C during a --jobs 3 pass: every key up to its checkpoint is done, and a re-run completes', async db => {
+  const run = runner(db, ['backfill', '--jobs', '3', '--batch-size', '40', '--sleep-ms', '20']);
+  for (let i = 0; i < 600; i++) {
+    const [cp] = await db.sql`select coalesce(max(rows_done), 0)::int as done from emailai_migration.backfill_checkpoint where pass = 'rule_creators'`;
+    if (cp.done >= 400) break;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  run.child.kill('SIGINT');
+  const r = await run;
+  assert.ok(r.code !== 0 && r.code !== null, `non-zero exit, got ${r.code}`);
+  assert.match(r.stderr, /interrupted by the operator during pass rule_creators/);
+  const [cp] = await db.sql`select last_key, finished from emailai_migration.backfill_checkpoint where pass = 'rule_creators'`;
+  assert.ok(cp && !cp.finished && cp.last_key, `rule_creators stopped part-way: ${JSON.stringify(cp)}`);
+  // The checkpoint is a prefix without a gap: nothing at or below it is left undone,
+  // while above it the other ranges had done some (they are redone, changing nothing).
+  const [{ undone, doneAbove }] = await db.sql`
+    select count(*) filter (where r.id <= ${cp.last_key} and r."createdBy" is null and ea.id is not null)::int as undone,
+           count(*) filter (where r.id > ${cp.last_key} and r."createdBy" is not null)::int as "doneAbove"
+    from "Rule" r left join "EmailAccount" ea on ea.id = r."emailAccountId"`;
+  assert.is(undone, 0);
+  assert.ok(doneAbove > 0, 'the later ranges had started');
+
+  const again = await runner(db, ['backfill', '--jobs', '3']);
+  assert.is(again.code, 0, again.stderr);
+  const verify = await runner(db, ['verify']);
+  assert.is(verify.code, 0, verify.stderr);
+});
+jobs.run();
+
 const COMMANDS = ['preflight', 'backup', 'plan', 'schema', 'backfill', 'verify', 'up', 'status', 'report', 'rollback',
   'repair', 'cleanup', 'monitor', 'diagnose', 'announce']; // demo starts its own embedded server: not a target command
 const SECRET = 'S3cr3t-Pa55';

@@ -59,6 +59,8 @@ usage.test('an option another command owns (backfill --seats) is exit 2, naming 
     [['repair', '--seats', '--restart'], /repair does not take --restart \(backfill, up take it\)/],
     [['verify', '--no-such-flag'], /verify does not take --no-such-flag; its options: --junit/],
     [['handover', '--batch-size', '0'], /--batch-size 0 is outside 1–20000 rows/],
+    [['backfill', '--jobs', '9'], /--jobs 9 is outside 1–8 jobs/],
+    [['handover', '--jobs', '2'], /handover does not take --jobs \(backfill, up take it\)/],
     [['status', '--watch'], /status: Option '--watch <value>' argument missing/],
   ] as [string[], RegExp][]) {
     const r = await runner(db, args);

@@ -11,8 +11,8 @@ import { logged, PHASES } from '../migration-log.ts';
 import { acquirePackageLock } from '../package-lock.ts';
 import { assertEmailAi } from '../emailai.ts';
 import { Progress } from '../progress.ts';
-import type { LockSettings } from '../lock-settings.ts';
-import { type BatchResult, keysetLoop } from '../batch-loop.ts';
+import { bounded, type LockSettings } from '../lock-settings.ts';
+import { type BatchResult, type BatchTotals, keysetLoop } from '../batch-loop.ts';
 import { DELETED_UNDER_BATCH } from '../short-transaction.ts';
 import { join } from 'node:path';
 import { QUERIES_DIR, SQL_DIR } from '../paths.ts';
@@ -29,15 +29,20 @@ export interface PassSummary {
   skipped: boolean;
 }
 
-/** One backfill batch of a pass (sql/310), for keysetLoop; the backfill and handover's catch-up. */
-export const passBatch = (pass: string) => async (tx: Sql, after: string | null, size: number): Promise<BatchResult> => {
-  const [row] = await tx`select last_key, rows_seen, rows_changed from emailai_migration.backfill_batch(${pass}, ${after}, ${size})`;
+/**
+ * One backfill batch of a pass (sql/310), for keysetLoop; the backfill and handover's
+ * catch-up. A batch of a --jobs range stops at the range's end (`upto`, null: the last
+ * range) and leaves the pass's checkpoint to the caller.
+ */
+export const passBatch = (pass: string, range?: { upto: string | null }) => async (tx: Sql, after: string | null, size: number): Promise<BatchResult> => {
+  const [row] = await tx`select last_key, rows_seen, rows_changed
+                         from emailai_migration.backfill_batch(${pass}, ${after}, ${size}, ${range?.upto ?? null}, ${Boolean(range)})`;
   return row as BatchResult;
 };
 
 /** The loop of one backfill pass: what the backfill and handover's catch-up share. */
-export const passLoop = (pass: string) => ({
-  batch: passBatch(pass),
+export const passLoop = (pass: string, range?: { upto: string | null }) => ({
+  batch: passBatch(pass, range),
   doing: (after: string | null) => `pass ${pass}, the batch after key ${after ?? '(start)'}`,
   retryOn: DELETED_UNDER_BATCH,
 });
@@ -58,10 +63,10 @@ export async function resumeWindowTriggers(control: Sql, sql: Sql, settings: Loc
 }
 
 export const summary = 'phase 2: the batched, resumable data migration';
-export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'sleep-ms': TEXT, restart: YES } as const satisfies Flags;
-export interface BackfillOptions { batchSize: number; sleepMs: number; restart: boolean }
+export const flags = { ...LOCK_FLAGS, ...BATCH_FLAGS, 'sleep-ms': TEXT, restart: YES, jobs: TEXT } as const satisfies Flags;
+export interface BackfillOptions { batchSize: number; sleepMs: number; restart: boolean; jobs: number }
 export const options = (o: Options): BackfillOptions =>
-  ({ batchSize: batchSize(o), sleepMs: int(o, 'sleep-ms', 0), restart: Boolean(o.restart) });
+  ({ batchSize: batchSize(o), sleepMs: int(o, 'sleep-ms', 0), restart: Boolean(o.restart), jobs: bounded('jobs', int(o, 'jobs', 1)) });
 
 export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<PassSummary[]> {
   const { batchSize: size, sleepMs } = o;
@@ -76,8 +81,8 @@ export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<Pas
     await logged(control, PHASES.data, async () => {
       if (o.restart) await control.file(join(QUERIES_DIR, 'backfill_checkpoint_reset.sql'));
       await resumeWindowTriggers(control, sql, ctx.settings);
-      const passes = await control`select pass, driving_table from emailai_migration.backfill_passes() order by ordinal`;
-      for (const { pass, driving_table: table } of passes) {
+      const passes = await control`select pass, driving_table, parallel from emailai_migration.backfill_passes() order by ordinal`;
+      for (const { pass, driving_table: table, parallel } of passes) {
         const started = performance.now();
         const [cp] = await control`select last_key, finished from emailai_migration.backfill_checkpoint where pass = ${pass}`;
         if (cp?.finished) {
@@ -90,14 +95,21 @@ export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<Pas
           ? await control`select count(*)::int as before from ${control(table)} where id <= ${cp.last_key}`
           : [{ before: 0 }];
         const progress = new Progress(pass, total, before);
+        const onInterrupt = (after: string | null) => {
+          progress.end();
+          return new InterruptedError(`interrupted by the operator during pass ${pass} after key ${after ?? '(start)'}; ` +
+            `every finished batch is committed: run backfill again to resume`);
+        };
+        if (parallel && o.jobs > 1) {
+          const t = await parallelPass(ctx, control, { pass, size, sleepMs, jobs: o.jobs, after: cp?.last_key ?? null, progress, onInterrupt });
+          progress.end();
+          summaries.push({ pass, table, rowsSeen: t.rowsSeen, rowsChanged: t.rowsChanged, batches: t.batches, ms: performance.now() - started, skipped: false });
+          continue;
+        }
         const t = await keysetLoop({
           ...passLoop(pass), sql: () => sql, settings: ctx.settings, size, sleepMs, after: cp?.last_key ?? null,
           interrupted: () => ctx.interrupted(),
-          onInterrupt: after => {
-            progress.end();
-            return new InterruptedError(`interrupted by the operator during pass ${pass} after key ${after ?? '(start)'}; ` +
-              `every finished batch is committed: run backfill again to resume`);
-          },
+          onInterrupt,
           afterBatch: async (r, { batches }) => {
             progress.update(r.rows_seen, r.rows_changed);
             if (batches === 1 && pass === 'personal_organizations') {
@@ -121,6 +133,67 @@ export async function runBackfill(ctx: Context, o: BackfillOptions): Promise<Pas
     await lock.release();
   }
   return summaries;
+}
+
+/**
+ * A parallel pass (sql/310) walked by `jobs` sessions side by side, each over its own
+ * key range (backfill_split_keys), each batch its own short transaction under the same
+ * lock discipline as a single job's. The pass's checkpoint is the end of the ranges
+ * done without a gap (backfill_checkpoint_advance): after a crash the backfill resumes
+ * there, and the batches above it it had already done are run again and change
+ * nothing. One job failing or an interrupt stops the others at their next batch;
+ * every session has ended before this returns or throws.
+ */
+async function parallelPass(ctx: Context, control: Sql, p: {
+  pass: string; size: number; sleepMs: number; jobs: number; after: string | null;
+  progress: Progress; onInterrupt: (after: string | null) => Error;
+}): Promise<BatchTotals> {
+  const [{ keys }] = await control`select emailai_migration.backfill_split_keys(${p.pass}, ${p.after}, ${p.jobs}) as keys`;
+  const starts: (string | null)[] = [p.after, ...(keys as string[])];
+  const ranges = starts.map((from, j) => ({ from, upto: (keys as string[])[j] ?? null, last: from, done: false }));
+  // The first job to fail stops the others at their next batch; its error is the one thrown.
+  let firstError: unknown;
+  const stoppedBySibling = new Error('stopped: another job of the pass failed');
+  let recording = Promise.resolve();
+  const record = (rows: number) => {
+    const open = ranges.find(r => !r.done);
+    const doneUpTo = open ? open.last : ranges[ranges.length - 1].last;
+    // In order, on the control session: the checkpoint never sees a later call first.
+    recording = recording.then(async () => {
+      await control`select emailai_migration.backfill_checkpoint_advance(${p.pass}, ${doneUpTo}, ${rows}, ${!open})`;
+    });
+    return recording;
+  };
+  const settled = await Promise.allSettled(ranges.map(async range => {
+    const sql = ctx.open(1);
+    try {
+      const totals = await keysetLoop({
+        ...passLoop(p.pass, range), sql: () => sql, settings: ctx.settings, size: p.size, sleepMs: p.sleepMs, after: range.from,
+        interrupted: () => firstError !== undefined || ctx.interrupted(),
+        onInterrupt: after => (firstError !== undefined && !ctx.interrupted() ? stoppedBySibling : p.onInterrupt(after)),
+        afterBatch: async r => {
+          p.progress.update(r.rows_seen, r.rows_changed);
+          range.last = r.last_key;
+          if (r.rows_seen < p.size) range.done = true;
+          await record(r.rows_seen);
+        },
+      });
+      range.done = true;
+      return totals;
+    } catch (err) {
+      if (err !== stoppedBySibling) firstError ??= err;
+      throw err;
+    } finally {
+      await sql.end({ timeout: 5 }).catch(() => {});
+    }
+  }));
+  if (firstError !== undefined) throw firstError;
+  await recording;
+  const all = settled.map(s => (s as PromiseFulfilledResult<BatchTotals>).value);
+  return {
+    rowsSeen: all.reduce((n, t) => n + t.rowsSeen, 0), rowsChanged: all.reduce((n, t) => n + t.rowsChanged, 0),
+    batches: all.reduce((n, t) => n + t.batches, 0), lastKey: all[all.length - 1].lastKey,
+  };
 }
 
 export async function run(ctx: Context): Promise<number> {
