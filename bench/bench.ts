@@ -4,13 +4,15 @@
 //   backfill  at each --users size (default 10000,100000; --million adds 1000000), on
 //             fresh copies of one generated fixture (CREATE DATABASE … TEMPLATE):
 //               (a) ours: `runner.ts backfill` (keyset batches, sql/310)
+//               (j) ours with `--jobs N` (--jobs, default 2; 1: not run): the parallel
+//                   passes in N key ranges side by side
 //               (b) reference: one un-batched statement per step (reference_single_statement.sql)
 //               (c) per-row: the runbook's original script's loop, plus creators one
 //                   UPDATE per inbox and table (only up to --per-row-max users)
 //             each a child process (peak memory = its VmHWM); the three must leave
-//             the same data, and (a) must pass `verify`. (a) and (b) run --repeat
-//             times (default 3), alternating which goes first; the tables show
-//             medians, and the ratio (a) ÷ (b) of each round. (c) runs once.
+//             the same data, and (a) must pass `verify`. (a), (j) and (b) run --repeat
+//             times (default 3), rotating which goes first; the tables show
+//             medians, and the ratios (a) ÷ (b), (j) ÷ (b) of each round. (c) runs once.
 //   verify    `runner.ts verify --json` per check, at the largest size.
 //   --live    the old-app workload (test/workload.ts) during (a) `runner.ts schema`,
 //             `backfill`, `verify` and (b) the naive way: naive_prisma_migration.sql
@@ -268,17 +270,20 @@ async function childMain(variant: string, url: string): Promise<void> {
 interface Check { name: string; severity: 'error' | 'warn'; ms: number; count: number; passed: boolean }
 
 interface VariantRun {
-  users: number; variant: 'a' | 'b' | 'c'; label: string; ms: number; wallMs: number; peakMb: number;
+  users: number; variant: Variant; label: string; ms: number; wallMs: number; peakMb: number;
   steps: Record<string, number>; summary: DataSummary;
 }
 
-const VARIANT_LABEL = {
+type Variant = 'a' | 'j' | 'b' | 'c';
+let JOBS = 2;
+const VARIANT_LABEL: Record<Variant, string> = {
   a: '(a) ours: runner.ts backfill, batches',
+  get j() { return `(j) ours: the same, --jobs ${JOBS}`; },
   b: '(b) reference: one statement per step',
   c: '(c) per-row loop (runbook script)',
 };
 
-async function benchBackfill(server: EmbeddedServer, template: string, users: number, variant: 'a' | 'b' | 'c',
+async function benchBackfill(server: EmbeddedServer, template: string, users: number, variant: Variant,
                              batchSize: string | undefined, withVerify: boolean): Promise<{ run: VariantRun; verify?: { ms: number; checks: Check[]; passed: boolean } }> {
   const db = await copyOf(server, template);
   try {
@@ -290,8 +295,8 @@ async function benchBackfill(server: EmbeddedServer, template: string, users: nu
     try { await admin`checkpoint`; } finally { await admin.end(); }
     progress(`${users} users, ${VARIANT_LABEL[variant]} …`);
     let ms: number, steps: Record<string, number>, r: ChildResult;
-    if (variant === 'a') {
-      r = await runner(db.url, ['backfill', '--json', ...(batchSize ? ['--batch-size', batchSize] : [])]);
+    if (variant === 'a' || variant === 'j') {
+      r = await runner(db.url, ['backfill', '--json', ...(batchSize ? ['--batch-size', batchSize] : []), ...(variant === 'j' ? ['--jobs', String(JOBS)] : [])]);
       const doc = JSON.parse(r.stdout) as { passes: { pass: string; ms: number }[] };
       steps = Object.fromEntries(doc.passes.map(p => [p.pass, p.ms]));
     } else {
@@ -346,33 +351,41 @@ function backfillTable(all: VariantRun[], perRowMax: number): string {
     }
     if (!group.some(r => r.variant === 'c')) lines.push(`| ${int(users)} | (c) per-row loop | 0 | not run (above --per-row-max ${int(perRowMax)}) | | | | |`);
   }
-  const rounds = [...new Set(all.map(r => r.users))].map(users => {
-    const a = all.filter(r => r.users === users && r.variant === 'a');
+  const rounds = [...new Set(all.map(r => r.users))].flatMap(users => {
     const b = all.filter(r => r.users === users && r.variant === 'b');
-    const ratios = a.slice(0, b.length).map((r, i) => r.ms / b[i].ms);
-    return `- (a) ÷ (b) at ${int(users)} users, round by round: ${ratios.map(x => fmt(x, 2) + '×').join(', ')}; median ${fmt(median(ratios), 2)}× (target ≤ 1.20×: ${median(ratios) <= 1.2 ? 'met' : 'MISSED'})`;
+    return (['a', 'j'] as const).flatMap(v => {
+      const ours = all.filter(r => r.users === users && r.variant === v);
+      if (!ours.length) return [];
+      const ratios = ours.slice(0, b.length).map((r, i) => r.ms / b[i].ms);
+      const m = median(ratios);
+      return [`- (${v}) ÷ (b) at ${int(users)} users, round by round: ${ratios.map(x => fmt(x, 2) + '×').join(', ')}; median ${fmt(m, 2)}× ` +
+        `(issue 15's target ≤ 1.20×: ${m <= 1.2 ? 'met' : 'MISSED'}; issue 18's ≤ 1.00×: ${m <= 1 ? 'met' : 'MISSED'})`];
+    });
   });
   return [...lines, '', ...rounds].join('\n');
 }
 
-/** One median row per (users, variant), by size, then (a), (b), (c). */
+/** One median row per (users, variant), by size, then (a), (j), (b), (c). */
 function mediansOf(all: VariantRun[]): VariantRun[] {
   const keys = [...new Set(all.map(r => `${r.users}:${r.variant}`))];
+  const rank = (v: Variant) => ['a', 'j', 'b', 'c'].indexOf(v);
   return keys.map(k => medianRun(all.filter(r => `${r.users}:${r.variant}` === k)))
-    .sort((x, y) => x.users - y.users || x.variant.localeCompare(y.variant));
+    .sort((x, y) => x.users - y.users || rank(x.variant) - rank(y.variant));
 }
 
 function stepsTable(all: VariantRun[]): string {
   const runs = mediansOf(all);
-  const lines = ['| users | pass | (a) batches s (median) | (b) one statement s (median) | (a) ÷ (b) |', '|---:|---|---:|---:|---:|'];
+  const lines = ['| users | pass | (a) batches s (median) | (j) --jobs s (median) | (b) one statement s (median) | (a) ÷ (b) | (j) ÷ (b) |', '|---:|---|---:|---:|---:|---:|---:|'];
   const perRow: string[] = [];
   for (const users of [...new Set(runs.map(r => r.users))]) {
     const a = runs.find(r => r.users === users && r.variant === 'a');
+    const j = runs.find(r => r.users === users && r.variant === 'j');
     const b = runs.find(r => r.users === users && r.variant === 'b');
     if (!a || !b) continue;
     for (const pass of Object.keys(a.steps)) {
-      const bs = b.steps[pass];
-      lines.push(`| ${int(users)} | ${pass} | ${fmt(a.steps[pass] / 1000, 2)} | ${bs === undefined ? '–' : fmt(bs / 1000, 2)} | ${bs ? fmt(a.steps[pass] / bs, 2) + '×' : '–'} |`);
+      const bs = b.steps[pass], js = j?.steps[pass];
+      const ratio = (x: number | undefined) => (bs && x !== undefined ? fmt(x / bs, 2) + '×' : '–');
+      lines.push(`| ${int(users)} | ${pass} | ${fmt(a.steps[pass] / 1000, 2)} | ${js === undefined ? '–' : fmt(js / 1000, 2)} | ${bs === undefined ? '–' : fmt(bs / 1000, 2)} | ${ratio(a.steps[pass])} | ${ratio(js)} |`);
     }
     const c = runs.find(r => r.users === users && r.variant === 'c');
     if (c) perRow.push(`(c) at ${int(users)} users: ` + Object.entries(c.steps).map(([k, v]) => `${k} ${fmt(v / 1000)} s`).join(', '));
@@ -468,6 +481,7 @@ async function main(): Promise<number> {
       million: { type: 'boolean' },
       'per-row-max': { type: 'string', default: '10000' },
       'batch-size': { type: 'string' },
+      jobs: { type: 'string', default: '2' },
       repeat: { type: 'string', default: '3' },
       live: { type: 'boolean' },
       'live-only': { type: 'boolean' },
@@ -488,8 +502,9 @@ async function main(): Promise<number> {
   const liveUsers = Number(values['live-users']);
   const baselineMs = Number(values['baseline-ms']);
   const repeat = Number(values.repeat);
-  if ([...sizes, perRowMax, liveUsers, baselineMs, repeat].some(n => !Number.isSafeInteger(n) || n < 0) || repeat < 1) {
-    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--repeat N] [--per-row-max N] [--batch-size N] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
+  JOBS = Number(values.jobs);
+  if ([...sizes, perRowMax, liveUsers, baselineMs, repeat, JOBS].some(n => !Number.isSafeInteger(n) || n < 0) || repeat < 1 || JOBS < 1) {
+    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--repeat N] [--per-row-max N] [--batch-size N] [--jobs N] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
     return 2;
   }
 
@@ -513,8 +528,9 @@ async function main(): Promise<number> {
         const tpl = await template(users);
         // Rounds of (a) and (b), alternating which goes first, so that a slow
         // stretch of a noisy machine does not always land on the same variant.
-        const order: ('a' | 'b' | 'c')[] = [];
-        for (let round = 0; round < repeat; round++) order.push(...(round % 2 ? ['b', 'a'] as const : ['a', 'b'] as const));
+        const order: Variant[] = [];
+        const variants: Variant[] = JOBS > 1 ? ['a', 'j', 'b'] : ['a', 'b'];
+        for (let round = 0; round < repeat; round++) order.push(...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length));
         if (users <= perRowMax) order.push('c');
         for (const [i, variant] of order.entries()) {
           progress(`${users} users: run ${i + 1} of ${order.length}`);
