@@ -14,6 +14,10 @@
 //             times (default 3), rotating which goes first; the tables show
 //             medians, and the ratios (a) ÷ (b), (j) ÷ (b) of each round. (c) runs once.
 //   verify    `runner.ts verify --json` per check, at the largest size.
+//   server    the embedded test server (durability off), or with --production (and
+//             always with --million) a production shape: shared_buffers a quarter of
+//             memory, checkpoints spaced, fsync and synchronous_commit on. Printed
+//             with the tables; both variants run on the same server.
 //   --live    the old-app workload (test/workload.ts) during (a) `runner.ts schema`,
 //             `backfill`, `verify` and (b) the naive way: naive_prisma_migration.sql
 //             as one transaction, then the reference backfill as one transaction.
@@ -21,6 +25,7 @@
 // Exit 0 unless a run failed or the variants disagree.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres, { type Sql } from 'postgres';
@@ -473,6 +478,31 @@ function errorLines(label: string, stats: PhaseStats[]): string[] {
 }
 
 // ---------------------------------------------------------------------------
+// The server: the embedded test server's settings (durability off: fast tests), or with
+// --production (and --million) the shape of a production server on this machine.
+
+const SETTINGS_SHOWN = ['shared_buffers', 'effective_cache_size', 'work_mem', 'maintenance_work_mem', 'max_wal_size',
+  'checkpoint_timeout', 'fsync', 'synchronous_commit', 'full_page_writes', 'wal_compression', 'autovacuum'];
+
+/** shared_buffers a quarter of memory, checkpoints spaced, every durability setting on. */
+function productionSettings(): Record<string, string> {
+  const mb = Math.floor(totalmem() / 1024 / 1024);
+  return {
+    shared_buffers: `${Math.floor(mb / 4)}MB`, effective_cache_size: `${Math.floor(mb / 2)}MB`,
+    work_mem: '16MB', maintenance_work_mem: '1GB', max_wal_size: '16GB', checkpoint_timeout: '15min',
+    checkpoint_completion_target: '0.9', fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on', wal_compression: 'on',
+  };
+}
+
+async function serverSettings(server: EmbeddedServer): Promise<[string, string][]> {
+  const s = connect(server.adminUrl, 1);
+  try {
+    const rows = await s`select name, current_setting(name) as value from pg_settings where name = any(${SETTINGS_SHOWN}) order by array_position(${SETTINGS_SHOWN}::text[], name)`;
+    return rows.map(r => [r.name, r.value]);
+  } finally {
+    await s.end();
+  }
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -482,6 +512,7 @@ async function main(): Promise<number> {
       'per-row-max': { type: 'string', default: '10000' },
       'batch-size': { type: 'string' },
       jobs: { type: 'string', default: '2' },
+      production: { type: 'boolean' },
       repeat: { type: 'string', default: '3' },
       live: { type: 'boolean' },
       'live-only': { type: 'boolean' },
@@ -504,12 +535,12 @@ async function main(): Promise<number> {
   const repeat = Number(values.repeat);
   JOBS = Number(values.jobs);
   if ([...sizes, perRowMax, liveUsers, baselineMs, repeat, JOBS].some(n => !Number.isSafeInteger(n) || n < 0) || repeat < 1 || JOBS < 1) {
-    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--repeat N] [--per-row-max N] [--batch-size N] [--jobs N] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
+    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--repeat N] [--per-row-max N] [--batch-size N] [--jobs N] [--production] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
     return 2;
   }
 
   progress('starting embedded PostgreSQL 15 …');
-  const server = await startEmbedded();
+  const server = await startEmbedded({ settings: values.production || values.million ? productionSettings() : {} });
   const templates = new Map<number, string>();
   const template = async (users: number) => {
     if (!templates.has(users)) templates.set(users, await createTemplate(server, users));
@@ -520,6 +551,8 @@ async function main(): Promise<number> {
   try {
     const [{ version }] = await (async () => { const s = connect(server.adminUrl, 1); try { return await s`select current_setting('server_version') as version`; } finally { await s.end(); } })();
     out.push(`# npm run bench — PostgreSQL ${version}, ${(await import('node:os')).cpus().length} CPUs, node ${process.version}`);
+    out.push(`\nServer settings (${values.production || values.million ? 'a production shape: --production' : 'the embedded test server: durability off; --production for a production shape'}): ` +
+      (await serverSettings(server)).map(([k, v]) => `${k} ${v}`).join(', '));
 
     if (!values['live-only']) {
       const runs: VariantRun[] = [];
