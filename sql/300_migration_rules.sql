@@ -418,12 +418,15 @@ BEGIN
   WHERE u."premiumId" = ANY (v_ids) AND u.id NOT IN (SELECT id FROM held);
   v_leaving := coalesce(v_leaving, '{}');
   IF p_find_app_links THEN
+    -- The registry is probed per organization, on its key: written as NOT EXISTS, the
+    -- planner (whose statistics, taken early, say no organization has a premium)
+    -- scanned all of linked_premium per organization, which grows with every batch.
     INSERT INTO emailai_migration.app_linked_premium (premium_id)
     SELECT DISTINCT o."premiumId"
     FROM unnest(v_ids) AS wanted(premium_id)
     JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
-    WHERE NOT EXISTS (SELECT 1 FROM emailai_migration.linked_premium l
-                      WHERE l.organization_id = o.id AND l.premium_id = o."premiumId")
+    WHERE (SELECT l.premium_id FROM emailai_migration.linked_premium l
+           WHERE l.organization_id = o.id) IS DISTINCT FROM o."premiumId"
     ON CONFLICT DO NOTHING;
   END IF;
   SELECT array_agg(x ORDER BY x) INTO v_ids FROM unnest(v_ids) x
