@@ -42,7 +42,7 @@ const E = (n: number) => `bulk_e_${pad(n)}`;
 const BULK_SQL = (n: number) => `
 SET LOCAL session_replication_role = replica;
 CREATE TEMP TABLE bulk_user ON COMMIT DROP AS
-SELECT i, 'bulk_u_' || lpad(i::text, 7, '0') AS id, 'bulk' || i || '@bulk.test' AS email,
+SELECT i, 'bulk_u_' || lpad(i::text, 7, '0') AS id, 'bulk' || lpad(i::text, 7, '0') || '@bulk.test' AS email,
        'Bulk User ' || i AS name,
        timestamp '2024-01-01' + i * interval '1 second' AS ts,
        CASE WHEN i / 8 >= 1 AND i % 8 < s.size THEN 'bulk_p_' || lpad((i / 8)::text, 6, '0') END AS premium_id,
@@ -59,15 +59,15 @@ INSERT INTO "User" (id, "createdAt", "updatedAt", name, email, "premiumId", "pre
 SELECT id, ts, ts, name, email, premium_id, CASE WHEN first_holder THEN premium_id END FROM bulk_user;
 
 INSERT INTO "Account" (id, "createdAt", "updatedAt", "userId", type, provider, "providerAccountId")
-SELECT 'bulk_a_' || lpad(i::text, 7, '0'), ts, ts, id, 'oauth', 'google', 'bulk_a_' || i FROM bulk_user;
+SELECT 'bulk_a_' || lpad(i::text, 7, '0'), ts, ts, id, 'oauth', 'google', 'bulk_a_' || lpad(i::text, 7, '0') FROM bulk_user;
 
 -- Personal organizations; one holding its holder's premium alone is linked to it.
 INSERT INTO "Organization" (id, "createdAt", "updatedAt", name, slug, "premiumId")
-SELECT 'mig_org_' || id, ts, ts, name || '''s Organization', 'bulk' || i || '-' || substr(md5(id), 1, 6),
+SELECT 'mig_org_' || id, ts, ts, name || '''s Organization', 'bulk' || lpad(i::text, 7, '0') || '-' || substr(md5(id), 1, 6),
        CASE WHEN size = 1 THEN premium_id END
 FROM bulk_user;
 INSERT INTO "Organization" (id, "createdAt", "updatedAt", name, slug, "premiumId")
-SELECT 'mig_team_' || premium_id, ts, ts, name || '''s Team', 'bulk' || i || '-' || substr(md5('mig_team_' || premium_id), 1, 6), premium_id
+SELECT 'mig_team_' || premium_id, ts, ts, name || '''s Team', 'bulk' || lpad(i::text, 7, '0') || '-' || substr(md5('mig_team_' || premium_id), 1, 6), premium_id
 FROM bulk_user WHERE premium_id IS NOT NULL AND size > 1 AND first_holder;
 
 INSERT INTO "OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
@@ -75,7 +75,7 @@ SELECT 'mig_mem_' || id, ts, ts, 'OWNER', id, 'mig_org_' || id FROM bulk_user;
 INSERT INTO "OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
 SELECT 'mig_tmem_' || md5(premium_id || '/' || id), ts + interval '1 millisecond', ts,
        CASE WHEN first_holder THEN 'OWNER' ELSE 'MEMBER' END::"OrganizationRole", id, 'mig_team_' || premium_id
-FROM bulk_user WHERE premium_id IS NOT NULL AND size > 1;
+FROM bulk_user WHERE premium_id IS NOT NULL AND size > 1 ORDER BY 1;
 
 INSERT INTO "EmailAccount" (id, "createdAt", "updatedAt", email, "userId", "accountId", "organizationId")
 SELECT 'bulk_e_' || lpad(i::text, 7, '0'), ts, ts, email, id, 'bulk_a_' || lpad(i::text, 7, '0'), 'mig_org_' || id FROM bulk_user;
@@ -103,7 +103,7 @@ INSERT INTO emailai_migration.team_organization (organization_id, premium_id, cr
 SELECT o.id, o."premiumId", 'backfill', o.name, o.slug FROM "Organization" o WHERE o.id LIKE 'mig\\_team\\_bulk\\_%';
 INSERT INTO emailai_migration.team_membership (membership_id, organization_id, user_id)
 SELECT 'mig_tmem_' || md5(premium_id || '/' || id), 'mig_team_' || premium_id, id
-FROM bulk_user WHERE premium_id IS NOT NULL AND size > 1;
+FROM bulk_user WHERE premium_id IS NOT NULL AND size > 1 ORDER BY 1;
 INSERT INTO emailai_migration.linked_premium (organization_id, premium_id)
 SELECT o.id, o."premiumId" FROM "Organization" o WHERE o.id LIKE 'mig\\_%\\_bulk\\_%' AND o."premiumId" IS NOT NULL;
 `;
