@@ -372,7 +372,7 @@ s.test('the seat recount probes "emailai_migration_Organization_premiumId_idx"',
   assert.ok(seats.length > 0, 'recompute_seats ran');
   for (const l of seats) {
     const all = [...nodes(l.plan)];
-    const detail = JSON.stringify(l.plan, null, 1);
+    const detail = `${l.text.trim()}\n${planText(l.plan)}`;
     assert.ok(all.some(n => /Index/.test(n['Node Type']) && n['Index Name'] === 'emailai_migration_Organization_premiumId_idx'), detail);
     assert.not.ok(all.some(n => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'Organization'), detail);
   }
