@@ -490,14 +490,19 @@ BEGIN
   )
   DELETE FROM emailai_migration.team_membership tm USING gone g WHERE tm.membership_id = g.membership_id;
 
+  -- "(SELECT … LIMIT 1) IS NULL", not NOT EXISTS: one probe of the membership key
+  -- per holder. As an anti-join the planner, which guesses 100 rule rows for the
+  -- jsonb (so 1,000 holders) whatever the call, hashed the whole of
+  -- "OrganizationMember" inside the app's transaction from ~50k users on down
+  -- (test/trigger_plans.test.ts at EMAILAI_PLANS_USERS=50000).
   WITH wanted AS (
     SELECT r.premium_id, r.organization_id, h.user_id
     FROM emailai_migration.premium_rule_rows(v_rule) r
     CROSS JOIN LATERAL unnest(r.holder_ids) AS h(user_id)
     WHERE r.team
       AND EXISTS (SELECT 1 FROM emailai_migration.team_organization t WHERE t.organization_id = r.organization_id)
-      AND NOT EXISTS (SELECT 1 FROM public."OrganizationMember" m
-                      WHERE m."userId" = h.user_id AND m."organizationId" = r.organization_id)
+      AND (SELECT 1 FROM public."OrganizationMember" m
+           WHERE m."userId" = h.user_id AND m."organizationId" = r.organization_id LIMIT 1) IS NULL
   ), inserted AS (
     INSERT INTO public."OrganizationMember" (id, "createdAt", "updatedAt", role, "userId", "organizationId")
     SELECT emailai_migration.team_membership_id(w.premium_id, w.user_id),
