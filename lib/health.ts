@@ -17,7 +17,7 @@ export interface HealthLimits { maxXactAgeS: number; maxReplicationLagMs: number
 export interface HealthSample {
   app_sessions_waiting: number;
   oldest_transaction_seconds: number | null;
-  hidden_transactions: number;
+  hidden_sessions: number;
   sees_all: boolean;
   replicas: number;
   replay_lag_ms: string | number | null;
@@ -37,8 +37,8 @@ export function judge(s: HealthSample, limits: HealthLimits): { reasons: string[
   }
   if (s.oldest_transaction_seconds !== null && s.oldest_transaction_seconds > limits.maxXactAgeS) {
     reasons.push(`a transaction open for ${s.oldest_transaction_seconds} s holds back vacuum (limit --max-xact-age-s ${limits.maxXactAgeS})`);
-  } else if (s.hidden_transactions > 0) {
-    unknown.push(`the age of ${s.hidden_transactions} transaction(s) of other roles`);
+  } else if (s.hidden_sessions > 0) {
+    unknown.push(`the transactions of ${s.hidden_sessions} session(s) of other roles`);
   }
   if (!s.sees_all) unknown.push('replication lag');
   else if (s.replicas > 0 && s.replay_lag_ms !== null && Number(s.replay_lag_ms) > limits.maxReplicationLagMs) {
@@ -59,6 +59,8 @@ export class HealthWatch {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight = 0;
   private reasons: string[] = [];
+  /** App sessions seen waiting on our locks by a sample since the last check: a later sample, after the batch committed, sees none. */
+  private waitSeen: string | undefined;
   private toldUnknown = false;
 
   constructor(private sql: Sql, private limits: HealthLimits) {}
@@ -78,9 +80,12 @@ export class HealthWatch {
     }
   }
 
-  /** The reasons to pause now: the sample in flight awaited, else the last one's. */
+  /** The reasons to pause now: the sample in flight awaited, else the last one's; and app waits seen since the last check. */
   async current(): Promise<string[]> {
-    return this.pending ?? this.reasons;
+    const reasons = await (this.pending ?? this.reasons);
+    const seen = this.waitSeen;
+    this.waitSeen = undefined;
+    return seen && !reasons.includes(seen) ? [seen, ...reasons] : reasons;
   }
 
   /** A new sample (during a pause); one in flight, or one taken in the last PAUSE_FIRST_MS, is shared. */
@@ -111,6 +116,7 @@ export class HealthWatch {
     try {
       const [s] = await this.sql.file(join(QUERIES_DIR, 'backfill_health.sql')) as unknown as HealthSample[];
       const { reasons, unknown } = judge(s, this.limits);
+      if (s.app_sessions_waiting > 0) this.waitSeen = reasons[0];
       if (unknown.length && !this.toldUnknown) {
         this.toldUnknown = true;
         log.info(`  · health: ${unknown.join(' and ')} unknown to this role (GRANT pg_read_all_stats to see it); not a reason to pause`);

@@ -7,8 +7,9 @@
 --          and pg_blocking_pids, which every role may read;
 --        - the oldest transaction of another session of this database that holds
 --          back vacuum (it has an xid or a snapshot: backend_xid, backend_xmin), and
---          the oldest prepared transaction; xact_start of other roles' sessions is
---          hidden without pg_read_all_stats: those are counted as hidden;
+--          the oldest prepared transaction; without pg_read_all_stats other roles'
+--          sessions show no transaction at all (nor backend_type): they are counted
+--          as hidden (preflight's criterion), their transactions unknown;
 --        - the replicas' replay lag (pg_stat_replication), NULL for a caught-up
 --          replica; without pg_read_all_stats it cannot be read (sees_all false).
 -- Parameters: none.
@@ -31,7 +32,9 @@ SELECT (SELECT count(*)::int FROM waiting w
                  (SELECT min(xact_start) FROM holding),
                  (SELECT min(prepared) FROM pg_prepared_xacts WHERE database = current_database()))))::int
        ) AS oldest_transaction_seconds,
-       (SELECT count(*)::int FROM holding WHERE xact_start IS NULL) AS hidden_transactions,
+       (SELECT count(*)::int FROM pg_stat_activity a
+         WHERE a.datname = current_database() AND a.backend_type IS NULL AND a.usename IS NOT NULL
+           AND a.pid <> ALL (ARRAY(SELECT pid FROM ours))) AS hidden_sessions,
        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
          OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS sees_all,
        (SELECT count(*)::int FROM pg_stat_replication) AS replicas,
