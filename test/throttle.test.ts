@@ -2,7 +2,8 @@
 // database is unhealthy. Rows made heavier for real (a test-only trigger that sleeps
 // per row) shrink the batches to about the target; a real long transaction pauses
 // the backfill, which Ctrl-C still stops and which resumes once it commits; an app
-// session waiting on a batch's row lock pauses it too.
+// session waiting on a batch's row lock pauses it too; a role without
+// pg_read_all_stats is told what it cannot see, and does not pause for it.
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import postgres, { type Sql } from 'postgres';
@@ -10,6 +11,8 @@ import { dbSuite, runner, type RunResult, type TestDatabase } from './helpers.ts
 import { loadFixture } from './fixtures/fixtures.ts';
 import { MIN_SIZED_BATCH, nextBatchSize } from '../lib/batch-loop.ts';
 import { judge, type HealthSample } from '../lib/health.ts';
+import { join } from 'node:path';
+import { QUERIES_DIR } from '../lib/paths.ts';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
@@ -62,13 +65,13 @@ pure('nextBatchSize: at most halved or doubled per batch, kept near the target, 
 });
 pure('judge: each reason named; what the role cannot see is unknown, never a reason', () => {
   const limits = { maxXactAgeS: 300, maxReplicationLagMs: 10_000 };
-  const healthy: HealthSample = { app_sessions_waiting: 0, oldest_transaction_seconds: 5, hidden_transactions: 0, sees_all: true, replicas: 1, replay_lag_ms: '20' };
+  const healthy: HealthSample = { app_sessions_waiting: 0, oldest_transaction_seconds: 5, hidden_sessions: 0, sees_all: true, replicas: 1, replay_lag_ms: '20' };
   assert.equal(judge(healthy, limits), { reasons: [], unknown: [] });
   assert.equal(judge({ ...healthy, app_sessions_waiting: 2 }, limits).reasons, ['2 app sessions wait on our locks']);
   assert.match(judge({ ...healthy, oldest_transaction_seconds: 301 }, limits).reasons.join(), /a transaction open for 301 s holds back vacuum/);
   assert.match(judge({ ...healthy, replay_lag_ms: '12000' }, limits).reasons.join(), /replication lag 12\.0 s/);
   assert.equal(judge({ ...healthy, replicas: 0, replay_lag_ms: null }, limits).reasons, []);
-  const blind = judge({ ...healthy, oldest_transaction_seconds: null, hidden_transactions: 3, sees_all: false, replay_lag_ms: null }, limits);
+  const blind = judge({ ...healthy, oldest_transaction_seconds: null, hidden_sessions: 3, sees_all: false, replay_lag_ms: null }, limits);
   assert.equal(blind.reasons, []);
   assert.is(blind.unknown.length, 2);
 });
@@ -218,3 +221,38 @@ waits.test('an app write queued behind a batch pauses the backfill ("1 app sessi
   await verifyPasses(db);
 });
 waits.run();
+
+// ─── what a role without pg_read_all_stats cannot see ───────────────────────────
+const blind = dbSuite('throttle: a migrator without pg_read_all_stats');
+blind.test('the health query runs as a plain role; another role\'s long transaction is unknown, not a reason to pause', async db => {
+  const role = `throttle_plain_${process.pid}`, password = 'pw-' + Math.random().toString(36).slice(2, 12);
+  await db.sql`create role ${db.sql(role)} login nosuperuser nocreaterole password ${db.sql.unsafe(`'${password}'`)}`;
+  const u = new URL(db.url);
+  u.username = role;
+  u.password = password;
+  // Both samples as the runner takes them: its sessions (application_name) are not counted.
+  const asRunner = { max: 1, onnotice: () => {}, connection: { application_name: 'emailai-org-migration' } };
+  const plain = postgres(u.toString(), asRunner);
+  const superuser = postgres(db.url, asRunner);
+  const tx = await longTransaction(db.url); // the test's superuser: hidden from the plain role
+  try {
+    const limits = { maxXactAgeS: 1, maxReplicationLagMs: 10_000 };
+    const sample = async (sql: Sql) => (await sql.file(join(QUERIES_DIR, 'backfill_health.sql')) as unknown as HealthSample[])[0];
+    // A role that sees every session pauses for it once it is over 1 s old.
+    await waitFor('the superuser\'s sample to see the old transaction', async () => /holds back vacuum/.test(judge(await sample(superuser), limits).reasons.join()), 10_000);
+    // The plain role, at the same moment, cannot see it: unknown, not a reason.
+    const s = await sample(plain);
+    assert.is(s.sees_all, false);
+    assert.ok(s.hidden_sessions >= 1, JSON.stringify(s));
+    const { reasons, unknown } = judge(s, limits);
+    assert.equal(reasons, [], JSON.stringify(s));
+    assert.match(unknown.join(), /the transactions of \d+ session\(s\) of other roles/);
+    assert.match(unknown.join(), /replication lag/);
+  } finally {
+    await tx.commit();
+    await plain.end({ timeout: 5 });
+    await superuser.end({ timeout: 5 });
+    await db.sql`drop role ${db.sql(role)}`;
+  }
+});
+blind.run();
