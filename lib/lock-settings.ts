@@ -30,6 +30,10 @@ export const BOUNDS = {
   'index-wait': { min: 1000, max: 3_600_000, unit: 'ms', env: 'EMAILAI_INDEX_WAIT_MS' },
   'batch-size': { min: 1, max: 20_000, unit: 'rows', env: undefined },
   jobs: { min: 1, max: 8, unit: 'jobs', env: undefined },
+  // The backfill's pacing (lib/batch-loop.ts nextBatchSize, lib/health.ts); 0 turns the sizing off.
+  'target-batch-ms': { min: 0, max: 10_000, unit: 'ms', env: undefined },
+  'max-xact-age-s': { min: 1, max: 86_400, unit: 's', env: undefined },
+  'max-replication-lag-ms': { min: 100, max: 3_600_000, unit: 'ms', env: undefined },
 } as const;
 
 /** A whole number within BOUNDS[key], else a usage error (exit 2) that says why. */

@@ -1,5 +1,6 @@
 // Progress of a backfill pass on stderr: a live line on a terminal, plain lines
-// (at most one every 5 s) otherwise. done/total, rows per second, ETA.
+// (at most one every 5 s) otherwise. done/total, rows per second, ETA; and the
+// pauses for the database's health (lib/health.ts), each with its reason.
 import * as log from './log.ts';
 
 export class Progress {
@@ -9,6 +10,8 @@ export class Progress {
   private changed = 0;
   private live = Boolean(process.stderr.isTTY);
   private ended = false;
+  private pausedFor: string | undefined;
+  private pausedPrinted = 0;
 
   constructor(private name: string, private total: number, already: number) {
     this.done = already;
@@ -24,6 +27,30 @@ export class Progress {
       this.lastPrint = now;
       log.info('  … ' + this.line());
     }
+  }
+
+  /**
+   * A pause of the pass (keysetLoop's onPause): its reasons, printed when they change
+   * (the jobs of a parallel pass share one) or every 5 s; null: it ended, after `ms`.
+   */
+  pause(reasons: string[] | null, ms: number): void {
+    const now = performance.now();
+    if (reasons === null) {
+      if (this.pausedFor === undefined) return;
+      this.pausedFor = undefined;
+      this.say(`  … ${this.name} resumed after a pause of ${log.duration(ms)}`);
+      return;
+    }
+    const why = reasons.join('; ');
+    if (why === this.pausedFor && now - this.pausedPrinted < 5000) return;
+    this.pausedFor = why;
+    this.pausedPrinted = now;
+    this.say(`  … ${this.name} paused${ms >= 1000 ? ` (${log.duration(ms)} so far)` : ''}: ${why}`);
+  }
+
+  private say(line: string): void {
+    if (this.live) process.stderr.write('\r\x1b[K');
+    log.info(line);
   }
 
   /** The pass's last line; once (the jobs of a parallel pass may each stop it). */
