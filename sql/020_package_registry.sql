@@ -170,17 +170,26 @@ CREATE TABLE IF NOT EXISTS emailai_migration.created_membership (
 CREATE INDEX IF NOT EXISTS created_membership_organization_id_idx
   ON emailai_migration.created_membership (organization_id);
 
+-- Each added row is looked up by its key (LATERAL … LIMIT 1: a probe the planner
+-- cannot turn into a join). As a join, with its fixed guess of 1,000 rows for the
+-- transition table, it merge-joined all of "Organization" and hashed all of
+-- "OrganizationMember" for every batch (and every sign-up): a cost that grew with
+-- the tables, per batch, and made the personal organizations pass quadratic.
 CREATE OR REPLACE FUNCTION emailai_migration.remember_created_organizations()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO emailai_migration.written_organization (organization_id, name, slug, domain, logo_url)
   SELECT o.id, o.name, o.slug, o.domain, o."logoUrl"
-  FROM added a JOIN public."Organization" o ON o.id = a.organization_id
+  FROM added a
+  CROSS JOIN LATERAL (SELECT x.id, x.name, x.slug, x.domain, x."logoUrl" FROM public."Organization" x
+                      WHERE x.id = a.organization_id LIMIT 1) o
   ON CONFLICT (organization_id) DO UPDATE
     SET name = EXCLUDED.name, slug = EXCLUDED.slug, domain = EXCLUDED.domain, logo_url = EXCLUDED.logo_url;
   INSERT INTO emailai_migration.created_membership (membership_id, organization_id, user_id, role)
   SELECT m.id, m."organizationId", m."userId", m.role::text
-  FROM added a JOIN public."OrganizationMember" m ON m.id = a.membership_id
+  FROM added a
+  CROSS JOIN LATERAL (SELECT x.id, x."organizationId", x."userId", x.role FROM public."OrganizationMember" x
+                      WHERE x.id = a.membership_id LIMIT 1) m
   ON CONFLICT (membership_id) DO UPDATE
     SET organization_id = EXCLUDED.organization_id, user_id = EXCLUDED.user_id, role = EXCLUDED.role;
   RETURN NULL;
