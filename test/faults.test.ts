@@ -8,24 +8,13 @@ import { suite } from 'uvu';
 import postgres from 'postgres';
 import { startEmbedded } from '../dev/embedded.ts';
 import type { Sql } from 'postgres';
-import { dbSuite, runner, type TestDatabase } from './helpers.ts';
+import { dbSuite, runner, waitFor, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
 import { BATCH_BARRIER_CLASS, PACKAGE_LOCK_KEY } from '../lib/package-lock.ts';
 import { databaseSnapshot } from './snapshot.ts';
 import { startWorkload, type PhaseStats } from './workload.ts';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-/** Polls until fn() is truthy (a state, not a time), at most limitMs. */
-async function waitFor<T>(what: string, fn: () => Promise<T>, limitMs = 120_000): Promise<T> {
-  const started = performance.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (performance.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function lockSessionPid(sql: Sql): Promise<number | undefined> {
   const [row] = await sql`select pid from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${PACKAGE_LOCK_KEY} and objsubid = 1 and granted`;

@@ -136,6 +136,17 @@ export function runTs(args: string[], opts: { env?: Record<string, string | unde
 }
 
 /** runner.ts against a test database. */
+/** Polls until fn() is truthy (a state, not a time), at most limitMs. */
+export async function waitFor<T>(what: string, fn: () => Promise<T> | T, limitMs = 120_000): Promise<T> {
+  const started = performance.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (performance.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 25));
+  }
+}
+
 export function runner(db: TestDatabase, args: string[], env: Record<string, string | undefined> = {}) {
   return runTs(args, { env: { DATABASE_URL: db.url, ...env } });
 }

@@ -7,7 +7,7 @@
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import postgres, { type Sql } from 'postgres';
-import { dbSuite, runner, type RunResult, type TestDatabase } from './helpers.ts';
+import { dbSuite, runner, waitFor, type RunResult, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
 import { MIN_SIZED_BATCH, nextBatchSize } from '../lib/batch-loop.ts';
 import { judge, type HealthSample } from '../lib/health.ts';
@@ -15,17 +15,6 @@ import { join } from 'node:path';
 import { QUERIES_DIR } from '../lib/paths.ts';
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-/** Polls until fn() is truthy (a state, not a time), at most limitMs. */
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, limitMs = 120_000): Promise<T> {
-  const started = performance.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (performance.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function rowsDone(sql: Sql): Promise<number> {
   const [row] = await sql`select coalesce(sum(rows_done), 0)::int as n from emailai_migration.backfill_checkpoint`.catch(() => [{ n: 0 }]);

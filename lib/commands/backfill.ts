@@ -234,7 +234,6 @@ async function parallelPass(ctx: Context, control: Sql, p: {
           await record(r.rows_seen);
         },
       });
-      range.done = true;
       return totals;
     } catch (err) {
       if (err !== stoppedBySibling) firstError ??= err;
