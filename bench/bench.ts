@@ -280,6 +280,8 @@ interface VariantRun {
 }
 
 type Variant = 'a' | 'j' | 'b' | 'c';
+/** The whole migration on one copy, each command's wall time (process start included). */
+interface UpTimes { schemaMs: number; backfillMs: number; verifyMs: number; handoverMs: number }
 let JOBS = 2;
 const VARIANT_LABEL: Record<Variant, string> = {
   a: '(a) ours: runner.ts backfill, batches',
@@ -289,10 +291,10 @@ const VARIANT_LABEL: Record<Variant, string> = {
 };
 
 async function benchBackfill(server: EmbeddedServer, template: string, users: number, variant: Variant,
-                             batchSize: string | undefined, withVerify: boolean): Promise<{ run: VariantRun; verify?: { ms: number; checks: Check[]; passed: boolean } }> {
+                             batchSize: string | undefined, withVerify: boolean): Promise<{ run: VariantRun; verify?: { ms: number; checks: Check[]; passed: boolean }; up?: UpTimes }> {
   const db = await copyOf(server, template);
   try {
-    await runner(db.url, ['schema']);
+    const schemaRun = await runner(db.url, ['schema']);
     // Every variant starts from the same state: the copy and the schema phase just
     // wrote hundreds of MB of WAL and dirty buffers. Flushed here, the checkpoint
     // they call for does not land inside the timing of whichever variant runs.
@@ -311,14 +313,18 @@ async function benchBackfill(server: EmbeddedServer, template: string, users: nu
     ms = Object.values(steps).reduce((s, v) => s + v, 0);
     const summary = await summarize(db.url);
     progress(`  ${(ms / 1000).toFixed(1)} s, peak ${r.peakMb.toFixed(0)} MB`);
-    let verify;
+    let verify, up: UpTimes | undefined;
     if (variant === 'a' && withVerify) {
       const v = await runMeasured(RUNNER, ['verify', '--json'], { DATABASE_URL: db.url });
       const doc = JSON.parse(v.stdout) as { passed: boolean; checks: Check[] };
       verify = { ms: v.wallMs, checks: doc.checks, passed: v.code === 0 && doc.passed };
       if (!verify.passed) progress(`  verify FAILED on (a):\n${v.stderr.slice(-3000)}`);
+      // The rest of the migration on the same copy: `up` is schema + backfill +
+      // verify (each timed above, as its own process), then handover.
+      const h = await runner(db.url, ['handover']);
+      up = { schemaMs: schemaRun.wallMs, backfillMs: r.wallMs, verifyMs: v.wallMs, handoverMs: h.wallMs };
     }
-    return { run: { users, variant, label: VARIANT_LABEL[variant], ms, wallMs: r.wallMs, peakMb: r.peakMb, steps, summary }, verify };
+    return { run: { users, variant, label: VARIANT_LABEL[variant], ms, wallMs: r.wallMs, peakMb: r.peakMb, steps, summary }, verify, up };
   } finally {
     await db.drop();
   }
@@ -370,6 +376,41 @@ function backfillTable(all: VariantRun[], perRowMax: number): string {
   return [...lines, '', ...rounds].join('\n');
 }
 
+/** Median seconds per 1,000 users of each variant at each size; the package's growth from one size to the next. */
+function growthTable(all: VariantRun[]): string {
+  const runs = mediansOf(all).filter(r => r.variant !== 'c');
+  const sizes = [...new Set(runs.map(r => r.users))];
+  const variants = [...new Set(runs.map(r => r.variant))];
+  const per = (v: Variant, users: number) => {
+    const r = runs.find(x => x.variant === v && x.users === users);
+    return r ? r.ms / (users / 1000) / 1000 : undefined;
+  };
+  const lines = [`| variant | ${sizes.map(int).join(' | ')} |`, `|---|${sizes.map(() => '---:').join('|')}|`];
+  for (const v of variants) lines.push(`| ${VARIANT_LABEL[v]} | ${sizes.map(n => { const x = per(v, n); return x === undefined ? '–' : fmt(x, 3); }).join(' | ')} |`);
+  lines.push('');
+  for (const v of variants) {
+    for (let i = 1; i < sizes.length; i++) {
+      const x = per(v, sizes[i]), y = per(v, sizes[i - 1]);
+      if (x === undefined || y === undefined) continue;
+      const g = x / y;
+      lines.push(`- ${VARIANT_LABEL[v]}: ${int(sizes[i])} ÷ ${int(sizes[i - 1])} users, per user: ${fmt(g, 2)}×` +
+        (v !== 'b' && sizes[i] >= 1_000_000 ? ` (issue 18's target ≤ 1.30×: ${g <= 1.3 ? 'met' : 'MISSED'})` : ''));
+    }
+  }
+  return lines.join('\n');
+}
+
+function upTable(times: Map<number, UpTimes>): string {
+  const lines = ['| users | schema s | backfill s | verify s | `up` s | handover s | all s | verify ÷ backfill |', '|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const [users, t] of [...times].sort((x, y) => x[0] - y[0])) {
+    const up = t.schemaMs + t.backfillMs + t.verifyMs;
+    const ratio = t.verifyMs / t.backfillMs;
+    lines.push(`| ${int(users)} | ${fmt(t.schemaMs / 1000)} | ${fmt(t.backfillMs / 1000)} | ${fmt(t.verifyMs / 1000)} | ${fmt(up / 1000)} | ${fmt(t.handoverMs / 1000)} | ${fmt((up + t.handoverMs) / 1000)} | ` +
+      `${fmt(ratio * 100, 0)} % (≤ 10 %: ${ratio <= 0.1 ? 'met' : 'MISSED'}) |`);
+  }
+  return [...lines, '', 'wall time of each command as its own process, in the first run of (a) at each size.'].join('\n');
+}
+
 /** One median row per (users, variant), by size, then (a), (j), (b), (c). */
 function mediansOf(all: VariantRun[]): VariantRun[] {
   const keys = [...new Set(all.map(r => `${r.users}:${r.variant}`))];
@@ -407,11 +448,14 @@ async function liveOurs(url: string, baselineMs: number): Promise<{ stats: Phase
   let stats: PhaseStats[] = [];
   try {
     await sleep(baselineMs);
+    // `up` as its three phases. Not handover: it runs once the new app serves all
+    // traffic, and this workload is the old app's.
     for (const phase of ['schema', 'backfill', 'verify'] as const) {
       wl.setPhase(phase);
       progress(`live (a): runner.ts ${phase} …`);
-      const r = await runMeasured(RUNNER, [phase], { DATABASE_URL: url });
+      const r = await runMeasured(RUNNER, phase === 'backfill' ? [phase, '--json'] : [phase], { DATABASE_URL: url });
       if (r.code !== 0) notes.push(`(a) runner.ts ${phase} exited ${r.code}: ${r.stderr.split('\n').filter(l => /✗|error/i.test(l)).slice(0, 5).join(' / ')}`);
+      if (phase === 'backfill' && r.code === 0) notes.push(pausesNote(r));
     }
     wl.setPhase('after');
     await sleep(Math.min(baselineMs, 3000));
@@ -426,6 +470,20 @@ async function liveOurs(url: string, baselineMs: number): Promise<{ stats: Phase
     notes.push(`(a) verify after the workload stopped exited ${final.code}: ${failedChecks.join(' / ')}`);
   }
   return { stats, verifyAfter: final.code, notes };
+}
+
+/** The throttle during a live backfill: time paused per pass, the batches' lengths, and each pause's reason as printed. */
+function pausesNote(r: ChildResult): string {
+  const doc = JSON.parse(r.stdout) as { passes: { pass: string; skipped: boolean; pausedMs: number; batches: number; medianBatchMs: number; maxBatchMs: number }[] };
+  const reasons = new Map<string, number>();
+  for (const line of r.stderr.split('\n')) {
+    const m = line.match(/ paused(?: \([^)]*\))?: (.*)$/);
+    if (m) reasons.set(m[1].trim(), (reasons.get(m[1].trim()) ?? 0) + 1);
+  }
+  const total = doc.passes.reduce((s, p) => s + p.pausedMs, 0);
+  return `(a) backfill throttle: paused ${fmt(total / 1000)} s in all; ` +
+    doc.passes.filter(p => !p.skipped).map(p => `${p.pass} ${p.batches} batches, median ${int(p.medianBatchMs)} ms, max ${int(p.maxBatchMs)} ms, paused ${fmt(p.pausedMs / 1000)} s`).join('; ') +
+    (reasons.size ? `. Pauses printed: ${[...reasons].map(([why, n]) => `${n}× "${why}"`).join(', ')}` : '. No pause was taken.');
 }
 
 async function liveNaive(url: string, baselineMs: number): Promise<{ stats: PhaseStats[]; notes: string[] }> {
@@ -514,6 +572,7 @@ async function main(): Promise<number> {
       jobs: { type: 'string', default: '2' },
       production: { type: 'boolean' },
       repeat: { type: 'string', default: '3' },
+      'million-repeat': { type: 'string', default: '1' },
       live: { type: 'boolean' },
       'live-only': { type: 'boolean' },
       'live-users': { type: 'string', default: '100000' },
@@ -533,9 +592,10 @@ async function main(): Promise<number> {
   const liveUsers = Number(values['live-users']);
   const baselineMs = Number(values['baseline-ms']);
   const repeat = Number(values.repeat);
+  const millionRepeat = Number(values['million-repeat']);
   JOBS = Number(values.jobs);
-  if ([...sizes, perRowMax, liveUsers, baselineMs, repeat, JOBS].some(n => !Number.isSafeInteger(n) || n < 0) || repeat < 1 || JOBS < 1) {
-    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--repeat N] [--per-row-max N] [--batch-size N] [--jobs N] [--production] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
+  if ([...sizes, perRowMax, liveUsers, baselineMs, repeat, millionRepeat, JOBS].some(n => !Number.isSafeInteger(n) || n < 0) || repeat < 1 || millionRepeat < 1 || JOBS < 1) {
+    process.stderr.write('usage: npm run bench -- [--users 10000,100000] [--million] [--repeat N] [--million-repeat N] [--per-row-max N] [--batch-size N] [--jobs N] [--production] [--live] [--live-only] [--live-users N] [--baseline-ms MS]\n');
     return 2;
   }
 
@@ -557,18 +617,21 @@ async function main(): Promise<number> {
     if (!values['live-only']) {
       const runs: VariantRun[] = [];
       let lastVerify: { users: number; ms: number; checks: Check[]; passed: boolean } | undefined;
+      const upTimes = new Map<number, UpTimes>();
       for (const users of sizes) {
         const tpl = await template(users);
         // Rounds of (a) and (b), alternating which goes first, so that a slow
         // stretch of a noisy machine does not always land on the same variant.
         const order: Variant[] = [];
         const variants: Variant[] = JOBS > 1 ? ['a', 'j', 'b'] : ['a', 'b'];
-        for (let round = 0; round < repeat; round++) order.push(...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length));
+        const rounds = users >= 1_000_000 ? millionRepeat : repeat;
+        for (let round = 0; round < rounds; round++) order.push(...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length));
         if (users <= perRowMax) order.push('c');
         for (const [i, variant] of order.entries()) {
           progress(`${users} users: run ${i + 1} of ${order.length}`);
-          const { run, verify } = await benchBackfill(server, tpl, users, variant, values['batch-size'], i === 0);
+          const { run, verify, up } = await benchBackfill(server, tpl, users, variant, values['batch-size'], i === 0);
           runs.push(run);
+          if (up) upTimes.set(users, up);
           if (verify) {
             lastVerify = { users, ...verify };
             if (!verify.passed) failed = true;
@@ -589,6 +652,8 @@ async function main(): Promise<number> {
       }
       out.push('\n## Backfill\n', backfillTable(runs, perRowMax));
       out.push('\nseconds: the work inside the process (sum of passes/steps, no process start-up), the median of the runs; peak runner MB: the highest VmHWM of the runs.');
+      out.push('\n### Growth: seconds per 1,000 users\n', growthTable(runs));
+      out.push('\n### The whole migration: `up` (schema + backfill + verify) and handover, on one copy\n', upTable(upTimes));
       out.push('\n### Where the time goes: (a) per pass vs (b) per statement\n', stepsTable(runs));
       if (lastVerify) {
         const backfill = mediansOf(runs).find(r => r.users === lastVerify!.users && r.variant === 'a')!;
@@ -613,7 +678,7 @@ async function main(): Promise<number> {
         if (a.verifyAfter !== 0 || a.stats.some(s => s.errors)) failed = true;
         const maxA = Math.max(...a.stats.filter(s => s.phase !== 'before (no migration)' && s.phase !== 'after').map(s => s.max));
         out.push(`\n## Live: old-app workload (4 connections, a 3 s read transaction every 15 s) at ${int(liveUsers)} users\n`);
-        out.push(workloadTable(a.stats, '(a) ours: runner.ts schema, backfill, verify'));
+        out.push(workloadTable(a.stats, '(a) ours: runner.ts schema, backfill, verify (`up`)'));
         out.push(workloadTable(b.stats, '(b) naive: Prisma DDL in one transaction, then one-transaction backfill').split('\n').slice(2).join('\n'));
         out.push(`\n(a) during the migration: ${a.stats.reduce((s, x) => s + x.errors, 0)} errors, max ${fmt(maxA)} ms (target: 0 errors, max ≤ 200 ms: ${maxA <= 200 && !a.stats.some(s => s.errors) ? 'met' : 'MISSED'}); ` +
           `verify after the workload stopped: ${a.verifyAfter === 0 ? 'passed' : 'FAILED'}.`);
