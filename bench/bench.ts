@@ -620,7 +620,7 @@ async function main(): Promise<number> {
       const upTimes = new Map<number, UpTimes>();
       for (const users of sizes) {
         const tpl = await template(users);
-        // Rounds of (a) and (b), alternating which goes first, so that a slow
+        // Rounds of the variants, rotating which goes first, so that a slow
         // stretch of a noisy machine does not always land on the same variant.
         const order: Variant[] = [];
         const variants: Variant[] = JOBS > 1 ? ['a', 'j', 'b'] : ['a', 'b'];
