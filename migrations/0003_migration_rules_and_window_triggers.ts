@@ -8,6 +8,8 @@ export default defineMigration({
   up: [
     '311_index_user_premium_id.sql',
     '312_index_organization_premium_id.sql',
+    '313_index_email_account_user_id.sql',
+    '314_index_account_user_id.sql',
     '300_migration_rules.sql',
     '310_backfill_batches.sql',
     '319_window_trigger_probe.sql',
@@ -20,6 +22,8 @@ export default defineMigration({
     '319_window_trigger_probe.sql',
     '310_backfill_batches.sql',
     '300_migration_rules.sql',
+    '314_index_account_user_id.sql',
+    '313_index_email_account_user_id.sql',
     '312_index_organization_premium_id.sql',
     '311_index_user_premium_id.sql',
   ],

@@ -29,12 +29,16 @@ RETURNS TABLE (action text, error_code text, error_message text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   -- $1 the probe's tag, $2 its premium, $3/$4 its users, $5/$6 their inboxes.
-  v_tag text := 'probe_' || md5(random()::text || clock_timestamp()::text);
-  v_premium text := v_tag || '_premium';
-  v_user0 text := v_tag || '_user0';
-  v_user1 text := v_tag || '_user1';
-  v_inbox0 text := v_tag || '_inbox0';
-  v_inbox1 text := v_tag || '_inbox1';
+  -- COLLATE "default": a PL/pgSQL function's text variables otherwise take the
+  -- collation of its call's argument, and a call with current_user (a name, collation
+  -- "C") would compare them to the app's keys in "C": no index of the default
+  -- collation could serve them, and the checks below would scan, inside the locks.
+  v_tag text COLLATE "default" := 'probe_' || md5(random()::text || clock_timestamp()::text);
+  v_premium text COLLATE "default" := v_tag || '_premium';
+  v_user0 text COLLATE "default" := v_tag || '_user0';
+  v_user1 text COLLATE "default" := v_tag || '_user1';
+  v_inbox0 text COLLATE "default" := v_tag || '_inbox0';
+  v_inbox1 text COLLATE "default" := v_tag || '_inbox1';
   v_write record;
   v_statement text;
 BEGIN

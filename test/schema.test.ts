@@ -73,7 +73,7 @@ async function newObjects(db: TestDatabase) {
     from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class tc on tc.oid = i.indrelid
     where tc.relnamespace = 'public'::regnamespace
       and (tc.relname in ('Organization', 'OrganizationMember') or ic.relname ~ '(organizationId|isShared|createdBy)_idx$')
-      and ic.relname not like 'emailai\_migration\_%'`; // the package's own (sql/311, 312): not the app's catalog
+      and ic.relname not like 'emailai\_migration\_%'`; // the package's own (sql/311-314): not the app's catalog
   const fks = await db.sql`
     select conname || ' ' || conrelid::regclass::text || '(' ||
            (select string_agg(a.attname, ',') from pg_attribute a where a.attrelid = conrelid and a.attnum = any (conkey)) || ') -> ' ||
@@ -105,7 +105,8 @@ leySuite.test('ley up creates exactly the objects of emailai-schema.md', async d
   assert.is(got.role, 'OWNER,ADMIN,MEMBER,VIEWER');
   const own = await db.sql`select indexrelid::regclass::text as name from pg_index where indisvalid
                            and indexrelid::regclass::text like '"emailai\_migration\_%' order by 1`;
-  assert.equal(own.map(r => r.name), ['"emailai_migration_Organization_premiumId_idx"', '"emailai_migration_User_premiumId_idx"']);
+  assert.equal(own.map(r => r.name), ['"emailai_migration_Account_userId_idx"', '"emailai_migration_EmailAccount_userId_idx"',
+    '"emailai_migration_Organization_premiumId_idx"', '"emailai_migration_User_premiumId_idx"']);
   const [log] = await db.sql`select status from migration_log where migration_name = 'multi_tenant_schema' order by id desc limit 1`;
   assert.is(log.status, 'completed');
 });

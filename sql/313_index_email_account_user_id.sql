@@ -1,0 +1,21 @@
+-- 313_index_email_account_user_id.sql
+-- What:     index "emailai_migration_EmailAccount_userId_idx" on "EmailAccount"
+--           ("userId"): the package's own (the app's schema has none), like sql/311.
+--           Deleting a "User" cascades to its inboxes through the old app's foreign
+--           key, whose query ("userId" = $1) is a sequential scan of "EmailAccount"
+--           without it. The schema phase's trigger proof (sql/319, migrations/0004)
+--           deletes its probe user while it holds SHARE ROW EXCLUSIVE on the six
+--           tables it installs triggers on, so the app's writes to all of them waited
+--           out that scan (1.4 s at 300,000 users). With it, the proof, rule 6's
+--           deletions and the old app's own account deletions during the window are
+--           index probes. Removed with the package (cleanup, ley down).
+-- Requires: nothing (the column is the old app's).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "EmailAccount": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID leftover of a failed build is dropped
+--           (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     rollback/313_index_email_account_user_id.sql; `runner.ts cleanup`.
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: emailai_migration_EmailAccount_userId_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "emailai_migration_EmailAccount_userId_idx" ON "EmailAccount" ("userId");

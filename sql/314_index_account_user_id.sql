@@ -1,0 +1,16 @@
+-- 314_index_account_user_id.sql
+-- What:     index "emailai_migration_Account_userId_idx" on "Account" ("userId"): the
+--           package's own (the app's schema has none), for the same deletion as
+--           sql/313: the cascade from "User" to "Account" is a sequential scan of
+--           "Account" without it, inside the trigger proof's locks (sql/319). Removed
+--           with the package (cleanup, ley down).
+-- Requires: nothing (the column is the old app's).
+-- Locks:    SHARE UPDATE EXCLUSIVE on "Account": CONCURRENTLY, so app reads and
+--           writes go on; it waits for older writing transactions (bounded by
+--           --index-wait), never blocks the app.
+-- Re-run:   safe (IF NOT EXISTS). An INVALID leftover of a failed build is dropped
+--           (DROP INDEX CONCURRENTLY) by the runner and built again.
+-- Undo:     rollback/314_index_account_user_id.sql; `runner.ts cleanup`.
+-- transaction: none (CREATE INDEX CONCURRENTLY cannot run in a transaction block)
+-- index: emailai_migration_Account_userId_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "emailai_migration_Account_userId_idx" ON "Account" ("userId");
