@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import postgres, { type Sql } from 'postgres';
 import { dbSuite, runner, waitFor, type RunResult, type TestDatabase } from './helpers.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
-import { MIN_SIZED_BATCH, nextBatchSize } from '../lib/batch-loop.ts';
+import { FIRST_SIZED_BATCH, MIN_SIZED_BATCH, nextBatchSize } from '../lib/batch-loop.ts';
 import { judge, type HealthSample } from '../lib/health.ts';
 import { join } from 'node:path';
 import { QUERIES_DIR } from '../lib/paths.ts';
@@ -87,7 +87,12 @@ const heavy = dbSuite('throttle: heavier rows, smaller batches', async db => {
 heavy.test(`--target-batch-ms ${TARGET_MS}: the batches of the heavy half shrink and last about the target`, async db => {
   const r = await runner(db, ['backfill', '--json', '--target-batch-ms', String(TARGET_MS), '--batch-size', '2000']);
   assert.is(r.code, 0, r.stderr.slice(-2000));
-  const pass = JSON.parse(r.stdout).passes.find((p: { pass: string }) => p.pass === 'rule_creators');
+  const passes = JSON.parse(r.stdout).passes as { pass: string; batches: number; recentBatches: { size: number; ms: number }[]; maxBatchMs: number }[];
+  // Each pass starts small (FIRST_SIZED_BATCH): seen in every pass whose batches were all kept.
+  const whole = passes.filter(p => p.batches > 1 && p.batches === p.recentBatches.length);
+  assert.ok(whole.length > 0, JSON.stringify(passes.map(p => [p.pass, p.batches])));
+  for (const p of whole) assert.is(p.recentBatches[0].size, FIRST_SIZED_BATCH, `${p.pass}: ${JSON.stringify(p.recentBatches)}`);
+  const pass = passes.find(p => p.pass === 'rule_creators')!;
   const batches = pass.recentBatches as { size: number; ms: number }[];
   // The last batch is short (the end of the table); the ten before it ran on heavy rows, adapted.
   const settled = batches.slice(-11, -1);
