@@ -391,6 +391,28 @@ s.test('without "emailai_migration_Organization_premiumId_idx" the recount is ca
   assert.is(still.n, 1, 'the drop was rolled back');
 });
 
+// The plans above are chosen with fresh statistics at 1,000,000 users. During the
+// backfill they are not fresh: "OrganizationMember" fills from nothing, and a
+// statement the planner may turn into a hash join hashes all of it (the OWNER
+// promotion of sync_premium_organizations, step 3, did: 600 ms inside a sign-up at
+// 300,000 users). Nested loops turned off make the planner prefer what a misestimate
+// would: the promotion must still be key probes, by how it is written.
+const OWNER_PROMOTION = /UPDATE public\."OrganizationMember" m SET role = 'OWNER'/;
+
+s.test('the OWNER promotion is key probes by construction: still with nested loops turned off', async db => {
+  const run = await runPath(db, 'owner promotion, enable_nestloop off', signup(P(4)), {
+    repeat: 1,
+    before: tx => tx.unsafe('SET LOCAL enable_nestloop = off'),
+  });
+  const promotions = run.logged.filter(l => OWNER_PROMOTION.test(l.text));
+  assert.ok(promotions.length > 0, 'the promotion ran');
+  for (const l of promotions) {
+    const walks = [...nodes(l.plan)].filter(n => n['Relation Name'] === 'OrganizationMember'
+      && (n['Node Type'] === 'Seq Scan' || (/Index/.test(n['Node Type']) && !n['Index Cond'])));
+    assert.ok(walks.length === 0, `${l.text.trim()}\n${planText(l.plan)}`);
+  }
+});
+
 // The schema phase proves each writer can fire the triggers (lib/window-triggers.ts) in
 // a transaction that has installed them all: SHARE ROW EXCLUSIVE on six app tables,
 // which queues every app write to them until it ends. Its probe (sql/319) deletes a
