@@ -11,8 +11,8 @@
 // Two options the backfill takes: `targetMs` sizes each batch from the duration of
 // the last (nextBatchSize: a batch holds its row locks for its whole transaction, so
 // its duration is the app's worst extra wait behind it), starting small
-// (FIRST_SIZED_BATCH), `size` being the most; `health` pauses before a batch while the database is unhealthy
-// (lib/health.ts), the interrupt still checked during the pause.
+// (FIRST_SIZED_BATCH), `size` being the most; `health` pauses before a batch while
+// the database is unhealthy (lib/health.ts), the interrupt still checked during the pause.
 import type { Sql } from 'postgres';
 import { sleep, type LockSettings } from './lock-settings.ts';
 import { inShortTransaction } from './short-transaction.ts';
