@@ -9,6 +9,7 @@ DROP FUNCTION IF EXISTS emailai_migration.premium_rule_rows(jsonb);
 DROP FUNCTION IF EXISTS emailai_migration.premium_rule(text[], text[]);
 DROP FUNCTION IF EXISTS emailai_migration.team_membership_id(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.team_organization_id(text);
+DROP FUNCTION IF EXISTS emailai_migration.team_organization_premium(text);
 DROP FUNCTION IF EXISTS emailai_migration.recompute_seats(text[]);
 DROP FUNCTION IF EXISTS emailai_migration.link_email_accounts(text, text);
 DROP FUNCTION IF EXISTS emailai_migration.create_personal_organizations(text[], text);

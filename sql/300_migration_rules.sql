@@ -11,7 +11,8 @@
 --             home_organization(user)              the same, as a scalar
 --             create_personal_organizations(users) rule 1, set-based
 --             link_email_accounts(after, last)     rule 2, set-based, a key range
---             team_organization_id/team_membership_id  rule 3, pure functions
+--             team_organization_id/_premium, team_membership_id  rule 3,
+--                                                  pure functions
 --             premium_rule(premiums)               rule 3: THE organization of a premium
 --                                                  (holders, owner, team or home); read
 --                                                  by all below, plan and the report
@@ -119,6 +120,12 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT 'mig_team_' || premium_id
 $$;
 
+-- The inverse: the premium of a team organization's id.
+CREATE OR REPLACE FUNCTION emailai_migration.team_organization_premium(organization_id text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT substr(organization_id, length('mig_team_') + 1)
+$$;
+
 CREATE OR REPLACE FUNCTION emailai_migration.team_membership_id(premium_id text, user_id text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT 'mig_tmem_' || md5(premium_id || '/' || user_id)
@@ -143,7 +150,10 @@ RETURNS TABLE (organization_id text) LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN count(*) = 1 THEN min(m."organizationId")
               ELSE (SELECT owned."organizationId"
                     FROM public."OrganizationMember" owned
-                    JOIN public."Organization" o ON o.id = owned."organizationId"
+                    -- LATERAL with OFFSET 0: a primary-key probe per membership by
+                    -- construction (as a join the planner may hash all of it).
+                    CROSS JOIN LATERAL (SELECT x.id, x."createdAt" FROM public."Organization" x
+                                        WHERE x.id = owned."organizationId" OFFSET 0) o
                     WHERE owned."userId" = p_user_id AND owned.role = 'OWNER'
                     ORDER BY (SELECT 1 FROM emailai_migration.team_organization t
                               WHERE t.organization_id = owned."organizationId") IS NOT NULL,
@@ -292,23 +302,28 @@ DECLARE
 BEGIN
   PERFORM 1 FROM public."Premium" WHERE id = ANY (p_premium_ids) ORDER BY id FOR NO KEY UPDATE;
   WITH seats AS (
-    SELECT o."premiumId" AS premium_id, count(DISTINCT m."userId")::integer AS used
-    -- "Organization"."premiumId" is probed through the package's index (sql/312),
-    -- one probe per premium: no scan of "Organization" under the premium's lock,
-    -- inside the app's transaction. No "o.premiumId IS NOT NULL" here: the
-    -- statistics taken early in the backfill say every premiumId is NULL, and with
-    -- that filter the planner expects no organization to match.
+    SELECT wanted.premium_id, count(DISTINCT m."userId")::integer AS used
+    -- Key probes by construction, whatever the statistics: per premium its
+    -- organizations through the package's "premiumId" index (sql/312), per
+    -- organization its members through "organizationId". A LATERAL subquery with
+    -- OFFSET 0 is not pulled up into a join, so the planner cannot hash it. As a
+    -- join, a batch of 2,000 premiums hashed all of "Organization" with all of
+    -- "OrganizationMember" under the premiums' locks (500 ms at 100,000 users,
+    -- growing with the tables). No "premiumId IS NOT NULL" here: the statistics
+    -- taken early in the backfill say every premiumId is NULL.
     FROM unnest(p_premium_ids) AS wanted(premium_id)
-    JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
-    JOIN public."OrganizationMember" m ON m."organizationId" = o.id
-    GROUP BY o."premiumId"
+    CROSS JOIN LATERAL (SELECT o.id FROM public."Organization" o
+                        WHERE o."premiumId" = wanted.premium_id OFFSET 0) o
+    CROSS JOIN LATERAL (SELECT x."userId" FROM public."OrganizationMember" x
+                        WHERE x."organizationId" = o.id OFFSET 0) m
+    GROUP BY wanted.premium_id
   )
   UPDATE public."Premium" p
   SET "usedSeats" = s.used,
       "maxSeats" = CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
                         ELSE greatest(p."emailAccountsAccess", s.used) END
   FROM seats s
-  WHERE p.id = s.premium_id
+  WHERE p.id = ANY (p_premium_ids) AND p.id = s.premium_id
     AND (p."usedSeats" IS DISTINCT FROM s.used
          OR p."maxSeats" IS DISTINCT FROM CASE WHEN p."emailAccountsAccess" IS NULL THEN NULL
                                                ELSE greatest(p."emailAccountsAccess", s.used) END);
@@ -390,6 +405,11 @@ $$;
 --   5. The links: the migration's links to any other organization go, then the
 --      organization of the rule gets the premium when it has none.
 --   6. recompute_seats: usedSeats = the members of that one organization.
+-- Every read of "User", "Organization" and "OrganizationMember" here is a key probe
+-- by construction (= ANY of an array, LATERAL ... OFFSET 0, a scalar LIMIT 1), not a
+-- join the planner may hash: mid-backfill its statistics are stale, and a hash is a
+-- whole table per batch, or per app plan change. test/backfill_plans.test.ts runs a
+-- batch with nested loops turned off to prove it.
 CREATE OR REPLACE FUNCTION emailai_migration.sync_premium_organizations(p_premium_ids text[], p_origin text, p_find_app_links boolean)
 RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
@@ -421,10 +441,15 @@ BEGIN
     -- The registry is probed per organization, on its key: written as NOT EXISTS, the
     -- planner (whose statistics, taken early, say no organization has a premium)
     -- scanned all of linked_premium per organization, which grows with every batch.
+    -- And "Organization" is probed per premium: a LATERAL subquery with OFFSET 0 is
+    -- not pulled up, so it is a nested loop over the premiums by construction. As a
+    -- join the planner merge-joined the premiums with a walk of the whole
+    -- "premiumId" index (150 ms a batch at 100,000 users, growing with the table).
     INSERT INTO emailai_migration.app_linked_premium (premium_id)
     SELECT DISTINCT o."premiumId"
     FROM unnest(v_ids) AS wanted(premium_id)
-    JOIN public."Organization" o ON o."premiumId" = wanted.premium_id
+    CROSS JOIN LATERAL (SELECT x.id, x."premiumId" FROM public."Organization" x
+                        WHERE x."premiumId" = wanted.premium_id OFFSET 0) o
     WHERE (SELECT l.premium_id FROM emailai_migration.linked_premium l
            WHERE l.organization_id = o.id) IS DISTINCT FROM o."premiumId"
     ON CONFLICT DO NOTHING;
@@ -450,7 +475,7 @@ BEGIN
     WITH wanted AS (
       SELECT r.premium_id, r.organization_id, u.name, u.email
       FROM emailai_migration.premium_rule_rows(v_rule) r
-      JOIN public."User" u ON u.id = r.owner_user_id
+      CROSS JOIN LATERAL (SELECT x.name, x.email FROM public."User" x WHERE x.id = r.owner_user_id OFFSET 0) u
       WHERE r.team
         AND (SELECT 1 FROM public."Organization" o WHERE o.id = r.organization_id) IS NULL
     ), free AS (
@@ -466,8 +491,11 @@ BEGIN
       ON CONFLICT DO NOTHING
       RETURNING id, name, slug
     ), recorded AS (
+      -- The premium is read back from the organization's id, not joined from "free":
+      -- both CTEs are guessed at one row, and the nested loop between them was
+      -- quadratic in the batch (825,000 comparisons, 170 ms for 909 teams).
       INSERT INTO emailai_migration.team_organization (organization_id, premium_id, created_by, name, slug)
-      SELECT f.organization_id, f.premium_id, p_origin, c.name, c.slug FROM free f JOIN created c ON c.id = f.organization_id
+      SELECT c.id, emailai_migration.team_organization_premium(c.id), p_origin, c.name, c.slug FROM created c
       ON CONFLICT DO NOTHING
       RETURNING 1
     )
@@ -483,9 +511,9 @@ BEGIN
     JOIN emailai_migration.team_membership tm ON tm.organization_id = t.organization_id
     WHERE t.premium_id = ANY (v_ids)
       AND tm.user_id <> ALL (v_leaving)
-      AND NOT EXISTS (SELECT 1 FROM public."User" u WHERE u.id = tm.user_id AND u."premiumId" = t.premium_id)
+      AND (SELECT 1 FROM public."User" u WHERE u.id = tm.user_id AND u."premiumId" = t.premium_id) IS NULL
   ), deleted AS (
-    DELETE FROM public."OrganizationMember" m USING gone g WHERE m.id = g.membership_id
+    DELETE FROM public."OrganizationMember" m WHERE m.id = ANY (ARRAY(SELECT g.membership_id FROM gone g))
     RETURNING m.id
   )
   DELETE FROM emailai_migration.team_membership tm USING gone g WHERE tm.membership_id = g.membership_id;
@@ -577,15 +605,23 @@ BEGIN
   ), unlinked AS (
     UPDATE public."Organization" o SET "premiumId" = NULL
     FROM stale s
-    WHERE o.id = s.organization_id AND o."premiumId" = s.premium_id
+    WHERE o.id = ANY (ARRAY(SELECT x.organization_id FROM stale x))
+      AND o.id = s.organization_id AND o."premiumId" = s.premium_id
     RETURNING o.id
   )
   DELETE FROM emailai_migration.linked_premium l USING stale s WHERE l.organization_id = s.organization_id;
 
+  -- The organizations to link by id (= ANY of an array: primary-key probes), and
+  -- ("premiumId" || '') IS NULL, which no index answers: on the statistics taken
+  -- early in the backfill (every "premiumId" NULL but a few) the planner read all
+  -- the unlinked organizations through the "premiumId" index and hashed them with
+  -- the rule's rows, in every batch and in the app's plan changes (100,000 rows at
+  -- 100,000 users).
   WITH linked AS (
     UPDATE public."Organization" o SET "premiumId" = r.premium_id
     FROM emailai_migration.premium_rule_rows(v_rule) r
-    WHERE o.id = r.organization_id AND o."premiumId" IS NULL
+    WHERE o.id = ANY (ARRAY(SELECT x.organization_id FROM emailai_migration.premium_rule_rows(v_rule) x))
+      AND o.id = r.organization_id AND (o."premiumId" || '') IS NULL
     RETURNING o.id, o."premiumId"
   ), recorded AS (
     INSERT INTO emailai_migration.linked_premium (organization_id, premium_id)
