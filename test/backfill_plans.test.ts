@@ -2,15 +2,14 @@
 // each pass runs (sql/310, the rules of sql/300 it calls, the registry's triggers of
 // sql/020 and the foreign-key checks they cause) is read through auto_explain, on a
 // database of 100,000 bulk users (test/plans.ts) plus FRESH users the migration has not
-// seen: no statement may scan a table of more than 10,000 rows, or walk one of its
-// indexes from end to end (an Index Scan without a condition: the outer side of a merge
-// join). Either would make the batch grow with the tables, and the pass quadratic.
+// seen: no statement may scan a table that grows with the users (BIG below), walk one
+// of its indexes from end to end (an Index Scan without a condition: the outer side of
+// a merge join), or read a range of it as wide as a table. Any of these would make the
+// batch grow with the tables, and the pass quadratic.
 //
-// Why 100,000: plans are chosen by cost. The registry's fingerprint trigger, written
-// as a join with its transition table (which the planner guesses at 1,000 rows),
-// merge-joined all of "Organization" and hashed all of "OrganizationMember" at this
-// size, per batch; at 1,000,000 the planner found the probes itself (trigger_plans
-// could not see it), at 10,000 a scan is cheap. ~40 s for the file.
+// Why 100,000: plans are chosen by cost; at 10,000 a scan is cheap, and at 1,000,000
+// the planner finds some probes by itself (trigger_plans could not see what this sees).
+// ~25 s for the file.
 //
 // The fresh rows are added as rows from before the migration (session_replication_role
 // = replica: no window trigger gives them an organization), then ANALYZE, then each
