@@ -137,3 +137,10 @@ export function planText(plan: any, depth = 0): string {
   const line = `${'  '.repeat(depth)}-> ${plan['Node Type']}${on}${using}  (rows=${plan['Plan Rows']})`;
   return [line, ...(plan.Plans ?? []).map((p: any) => planText(p, depth + 1))].join('\n');
 }
+
+/** A plan node that reads its relation whole: a Seq Scan, or an index walked with no condition. */
+export const readsWholeRelation = (n: any): boolean =>
+  n['Node Type'] === 'Seq Scan' || (/Index/.test(n['Node Type']) && !n['Index Cond']);
+
+/** Thrown to roll back a transaction whose plans were all that was wanted. */
+export const ROLLBACK = new Error('rolled back on purpose');
