@@ -1,6 +1,7 @@
 // Reads checks/*.sql and runs them: each file is a header (severity: error|warn,
 // and what to do when it fails: `-- Next:` lines) and one SELECT of the offending rows. The runner wraps the SELECT to get the
-// count and the first rows in one round trip, without loading every row.
+// count and the first rows in one round trip, without loading every row, and without
+// changing the check's plan (checkQuery).
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Sql } from 'postgres';
@@ -76,14 +77,26 @@ export function listChecks(dir = CHECKS_DIR): CheckFile[] {
   return readdirSync(dir).filter(f => f.endsWith('.sql')).sort().map(f => readCheck(join(dir, f)));
 }
 
+/**
+ * The statement runCheck sends: the count of the check's rows and the first `sample` of
+ * them. The check is a MATERIALIZED CTE because a CTE is planned for all its rows. Under
+ * a LIMIT the planner plans for the first rows, and before PostgreSQL 16 it does not cost
+ * the window aggregate that must read every row first (the old `count(*) over () … limit`).
+ * On 1M users that made premiums_without_users rescan a materialized aggregate of
+ * "Organization" once per unheld premium: 131 s, against 0.9 s for the check alone.
+ */
+export function checkQuery(check: Pick<CheckFile, 'select'>, sample = 10): string {
+  return `with check_rows as materialized (\n${check.select}\n)\n` +
+    `select (select count(*)::int from check_rows) as total, c.* from check_rows c limit ${Math.max(1, Math.floor(sample))}`;
+}
+
 export async function runCheck(sql: Sql, check: CheckFile, sample = 10): Promise<CheckResult> {
   const started = performance.now();
   const base = { name: check.name, severity: check.severity, what: check.what,
                  ...(check.appBehaviour ? { appBehaviour: check.appBehaviour } : {}), ...(check.next ? { next: check.next } : {}) };
   let rows;
   try {
-    rows = await sql.unsafe(
-      `select count(*) over ()::int as total, q.* from (\n${check.select}\n) q limit ${Math.max(1, Math.floor(sample))}`);
+    rows = await sql.unsafe(checkQuery(check, sample));
   } catch (err) {
     // A check the server refused to run (e.g. a column it reads does not exist yet) has
     // not shown the invariant holds: it fails, with the reason. Anything else (no

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import * as assert from 'uvu/assert';
-import { listChecks } from '../lib/checks.ts';
+import { checkQuery, listChecks } from '../lib/checks.ts';
 import { CHECKS_DIR } from '../lib/paths.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
 import { dbSuite, runner, runTs, type TestDatabase } from './helpers.ts';
@@ -444,6 +444,32 @@ s.test('the migrated fixture passes every check by psql, file by file: (0 rows) 
     const out = psql(db.url, join(CHECKS_DIR, `${check.name}.sql`));
     const expected = check.severity === 'error' ? 0 : counts.get(check.name)!.count;
     assert.ok(out.includes(footer(expected)), `psql -f checks/${check.name}.sql prints ${footer(expected)}; got:\n${out.slice(-500)}`);
+  }
+});
+
+// A plan in short: each node's type and relation, its children in order.
+const planShape = (p: any): string =>
+  `${p['Node Type']}${p['Relation Name'] ? ` on "${p['Relation Name']}"` : ''}(${(p.Plans ?? []).map(planShape).join(', ')})`;
+function* planNodes(p: any): Generator<any> {
+  yield p;
+  for (const c of p.Plans ?? []) yield* planNodes(c);
+}
+
+// Issue 18: at 1M users premiums_without_users took 55-131 s in verify and 0.9 s alone:
+// the runner's wrapper (then `count(*) over () … limit 10`) made the planner plan for 10
+// rows, a nested loop that rescanned a materialized aggregate once per unheld premium.
+s.test('verify plans each check as the check alone: the wrapper that counts and samples changes no plan', async (db) => {
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    for (const check of CHECKS) {
+      const plan = async (text: string) => (await sql.unsafe(`explain (format json) ${text}`))[0]['QUERY PLAN'][0].Plan;
+      const alone = planShape(await plan(check.select));
+      const wrapped = await plan(checkQuery(check));
+      const kept = [...planNodes(wrapped)].some(n => planShape(n) === alone);
+      assert.ok(kept, `${check.name}: alone\n  ${alone}\nunder the wrapper\n  ${planShape(wrapped)}`);
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
   }
 });
 
