@@ -18,6 +18,7 @@ import { checkQuery, listChecks } from '../lib/checks.ts';
 import { CHECKS_DIR } from '../lib/paths.ts';
 import { loadFixture } from './fixtures/fixtures.ts';
 import { dbSuite, runner, runTs, type TestDatabase } from './helpers.ts';
+import { nodes, planShape } from './plans.ts';
 
 interface CheckDoc { name: string; severity: 'error' | 'warn'; what: string; count: number; passed: boolean; ms: number; rows: Record<string, unknown>[] }
 interface VerifyDoc { command: string; passed: boolean; checks: CheckDoc[] }
@@ -447,14 +448,6 @@ s.test('the migrated fixture passes every check by psql, file by file: (0 rows) 
   }
 });
 
-// A plan in short: each node's type and relation, its children in order.
-const planShape = (p: any): string =>
-  `${p['Node Type']}${p['Relation Name'] ? ` on "${p['Relation Name']}"` : ''}(${(p.Plans ?? []).map(planShape).join(', ')})`;
-function* planNodes(p: any): Generator<any> {
-  yield p;
-  for (const c of p.Plans ?? []) yield* planNodes(c);
-}
-
 // Issue 18: at 1M users premiums_without_users took 55-131 s in verify and 0.9 s alone:
 // the runner's wrapper (then `count(*) over () … limit 10`) made the planner plan for 10
 // rows, a nested loop that rescanned a materialized aggregate once per unheld premium.
@@ -465,7 +458,7 @@ s.test('verify plans each check as the check alone: the wrapper that counts and 
       const plan = async (text: string) => (await sql.unsafe(`explain (format json) ${text}`))[0]['QUERY PLAN'][0].Plan;
       const alone = planShape(await plan(check.select));
       const wrapped = await plan(checkQuery(check));
-      const kept = [...planNodes(wrapped)].some(n => planShape(n) === alone);
+      const kept = [...nodes(wrapped)].some(n => planShape(n) === alone);
       assert.ok(kept, `${check.name}: alone\n  ${alone}\nunder the wrapper\n  ${planShape(wrapped)}`);
     }
   } finally {

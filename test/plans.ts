@@ -1,7 +1,8 @@
-// Reading plans at scale, for the plan tests (trigger_plans, backfill_plans): the bulk
-// data, added set-based as the backfill would have left it, and a session whose every
-// statement's plan, nested ones included, arrives as a NOTICE (auto_explain, which a
-// superuser LOADs: the one documented exception to "nothing needs superuser").
+// Reading plans at scale, for the plan tests (trigger_plans, backfill_plans; checks
+// compares plan shapes): the bulk data, added set-based as the backfill would have left
+// it, and a session whose every statement's plan, nested ones included, arrives as a
+// NOTICE (auto_explain, which a superuser LOADs: the one documented exception to
+// "nothing needs superuser").
 import postgres, { type Sql } from 'postgres';
 
 // The bulk: per user one "Account", one inbox, one rule, and a personal organization
@@ -137,6 +138,10 @@ export function planText(plan: any, depth = 0): string {
   const line = `${'  '.repeat(depth)}-> ${plan['Node Type']}${on}${using}  (rows=${plan['Plan Rows']})`;
   return [line, ...(plan.Plans ?? []).map((p: any) => planText(p, depth + 1))].join('\n');
 }
+
+/** A plan on one line: each node's type and relation, its children in order (no costs, no rows). */
+export const planShape = (plan: any): string =>
+  `${plan['Node Type']}${plan['Relation Name'] ? ` on "${plan['Relation Name']}"` : ''}(${(plan.Plans ?? []).map(planShape).join(', ')})`;
 
 /** A plan node that reads its relation whole: a Seq Scan, or an index walked with no condition. */
 export const readsWholeRelation = (n: any): boolean =>
