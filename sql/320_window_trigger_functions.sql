@@ -46,6 +46,15 @@
 --           preflight proves each role that writes these tables can fire each trigger
 --           (SET ROLE inside a transaction that is rolled back), and the schema phase
 --           proves it before it installs the triggers (lib/window-triggers.ts).
+-- Plans:    every function is SET plan_cache_mode = force_custom_plan, which holds for
+--           the rules of sql/300 it calls and the foreign-key checks their writes
+--           cause: each statement is planned for the tables as they are at that call.
+--           An app connection lives for hours; without it PL/pgSQL keeps a generic
+--           plan made when "Organization" was empty (sequential scans) while the
+--           backfill grows it, until an ANALYZE replans it: 120-290 ms sign-ups and
+--           plan changes in the first pass at 300,000 users. Planning costs a few
+--           hundred microseconds per call (test/roles.test.ts, "an app session open
+--           since the new tables were empty").
 -- Requires: 020 (window_pause), 300.
 --           Every function is SECURITY DEFINER with search_path pinned to pg_catalog,
 --           pg_temp, every name schema-qualified: the app's role fires the triggers
@@ -56,7 +65,8 @@
 -- transaction: yes
 
 CREATE OR REPLACE FUNCTION emailai_migration.user_inserted()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
   IF EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN
     RETURN NULL;
@@ -69,7 +79,8 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.user_premium_changed()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
   IF NEW."premiumId" IS NOT DISTINCT FROM OLD."premiumId"
      OR EXISTS (SELECT 1 FROM emailai_migration.window_pause) THEN
@@ -84,7 +95,8 @@ END $$;
 -- Rule 6. Fires after the foreign keys' cascades (their triggers sort first by name):
 -- the user's memberships and inboxes are gone already. Every lookup is an index probe.
 CREATE OR REPLACE FUNCTION emailai_migration.user_deleted()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_organization_id text;
 BEGIN
@@ -119,7 +131,8 @@ END $$;
 -- looks at the user when the app's transaction commits: a user the app gave a
 -- membership in the same transaction (an invitation accepted) is left alone.
 CREATE OR REPLACE FUNCTION emailai_migration.signup_keeper()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM emailai_migration.window_pause)
      AND EXISTS (SELECT 1 FROM public."User" u WHERE u.id = NEW.id)
@@ -130,7 +143,8 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.email_account_written()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     IF NEW."userId" IS NOT DISTINCT FROM OLD."userId" THEN
@@ -181,7 +195,8 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION emailai_migration.resource_inserted()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
   IF NEW."createdBy" IS NULL THEN
     -- The creator's "User" row is locked here (FOR KEY SHARE, what the check of the

@@ -350,6 +350,74 @@ managed.test('(teardown) roles dropped', async db => {
 });
 managed.run();
 
+// ─── a long-lived app session through the growth of the new tables ─────────────
+// Issue 18: PL/pgSQL keeps a statement's generic plan for the life of the session once
+// five custom plans were no cheaper. An app connection that first fired the window
+// triggers right after the schema phase, when "Organization" was empty, kept their
+// sequential scans while the backfill filled it: the live bench at 300,000 users saw
+// sign-ups and plan changes take 120-290 ms in the first pass (auto_explain: "Seq Scan
+// on Organization", 237,392 rows removed by the filter, costed for an empty table),
+// until autovacuum's ANALYZE replanned them a minute later. The state here is that
+// window: the tables grown by a batch of the first pass and not analyzed since
+// (autovacuum off on them, so none runs mid-test). The app's session must plan its
+// triggers as a session opened now does: no sequential scan a fresh one would not do.
+const longLived = dbSuite('roles: an app session open since the new tables were empty', async db => {
+  await managedSetup(db, { users: 3000, migratorInApp: true });
+});
+
+longLived.test('its window triggers plan for the tables as they are now, not as they were when it first fired them', async db => {
+  const m = setups.get(db.name)!;
+  const s = await asMigrator(db, ['schema']);
+  assert.is(s.code, 0, s.stderr.slice(-2000));
+  await m.asMigrator`alter table "Organization" set (autovacuum_enabled = off)`;
+  await m.asMigrator`alter table "OrganizationMember" set (autovacuum_enabled = off)`;
+  const [{ holder, premium, other }] = await m.asMigrator`
+    select u.id as holder, u."premiumId" as premium,
+           (select p.id from "Premium" p where p.id <> u."premiumId" order by p.id limit 1) as other
+    from "User" u where u."premiumId" is not null order by u.id limit 1`;
+  // A plan change and a sign-up onto a premium: the paths that touch "Organization" and
+  // "OrganizationMember" most. Rolled back: only the session's plans outlive it.
+  // The sequential scans the two writes did, per table: pg_stat_xact_user_tables
+  // before and after them in their transaction (since PostgreSQL 15 it also holds
+  // counts of the session's earlier transactions not yet flushed).
+  let n = 0;
+  const seqScans = async (tx: Sql) => new Map((await tx`
+    select relname, seq_scan::int from pg_stat_xact_user_tables
+    where schemaname in ('public', 'emailai_migration')`).map(r => [r.relname as string, r.seq_scan as number]));
+  const paths = (app: Sql) => app.begin(async tx => {
+    const before = await seqScans(tx as unknown as Sql);
+    await tx`update "User" set "premiumId" = ${other}, "updatedAt" = now() where id = ${holder}`;
+    await tx`insert into "User" (id, "updatedAt", email, "premiumId") values (${'ll_' + n}, now(), ${'ll_' + n++ + '@x.test'}, ${premium})`;
+    const scans = [...(await seqScans(tx as unknown as Sql))].map(([rel, k]) => [rel, k - (before.get(rel) ?? 0)]).filter(([, k]) => k > 0);
+    throw Object.assign(new Error('roll back'), { scans: Object.fromEntries(scans) });
+  }).catch(err => { if (!err.scans) throw err; return err.scans as Record<string, number>; });
+
+  const early = postgres(m.appUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (let i = 0; i < 8; i++) await paths(early);
+    // What the first pass's batches write, committed, with no ANALYZE after it.
+    const [batch] = await m.asMigrator`select rows_changed from emailai_migration.backfill_batch('personal_organizations', null, 100000)`;
+    assert.ok(batch.rows_changed > 3000, `the batch made ${batch.rows_changed} organizations`);
+    const fresh = postgres(m.appUrl, { max: 1, onnotice: () => {} });
+    try {
+      const now = await paths(fresh);
+      const kept = await paths(early);
+      const extra = Object.entries(kept).filter(([rel, k]) => k > (now[rel] ?? 0));
+      assert.equal(extra, [], `the session open since the schema phase scans what a fresh one probes (fresh: ${JSON.stringify(now)}, open since then: ${JSON.stringify(kept)})`);
+    } finally {
+      await fresh.end({ timeout: 2 });
+    }
+  } finally {
+    await early.end({ timeout: 2 });
+  }
+});
+
+longLived.test('(teardown) roles dropped', async db => {
+  await dropRoles(db);
+  assert.ok(true);
+});
+longLived.run();
+
 // ─── a migrator that may not SET ROLE to the app ───────────────────────────────
 const apart = dbSuite('roles: a migrator that is no member of the app role', async db => {
   await managedSetup(db, { users: 200, migratorInApp: false });
