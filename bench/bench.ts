@@ -3,9 +3,10 @@
 //
 //   backfill  at each --users size (default 10000,100000; --million adds 1000000), on
 //             fresh copies of one generated fixture (CREATE DATABASE … TEMPLATE):
-//               (a) ours: `runner.ts backfill` (keyset batches, sql/310)
-//               (j) ours with `--jobs N` (--jobs, default 2; 1: not run): the parallel
-//                   passes in N key ranges side by side
+//               (a) ours: `runner.ts backfill` as it runs by default (keyset batches,
+//                   sql/310; the parallel passes in DEFAULT_JOBS key ranges side by side)
+//               (j) ours with `--jobs N` (--jobs, default 1: one session; not run
+//                   when N is the default)
 //               (b) reference: one un-batched statement per step (reference_single_statement.sql)
 //               (c) per-row: the runbook's original script's loop, plus creators one
 //                   UPDATE per inbox and table (only up to --per-row-max users)
@@ -30,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres, { type Sql } from 'postgres';
 import { startEmbedded, type EmbeddedServer } from '../dev/embedded.ts';
+import { DEFAULT_JOBS } from '../lib/commands/backfill.ts';
 import { loadFixture } from '../test/fixtures/fixtures.ts';
 import { startWorkload, workloadTable, type PhaseStats } from '../test/workload.ts';
 
@@ -282,9 +284,9 @@ interface VariantRun {
 type Variant = 'a' | 'j' | 'b' | 'c';
 /** The whole migration on one copy, each command's wall time (process start included). */
 interface UpTimes { schemaMs: number; backfillMs: number; verifyMs: number; handoverMs: number }
-let JOBS = 2;
+let JOBS = 1;
 const VARIANT_LABEL: Record<Variant, string> = {
-  a: '(a) ours: runner.ts backfill, batches',
+  a: `(a) ours: runner.ts backfill, batches (--jobs ${DEFAULT_JOBS}, the default)`,
   get j() { return `(j) ours: the same, --jobs ${JOBS}`; },
   b: '(b) reference: one statement per step',
   c: '(c) per-row loop (runbook script)',
@@ -421,7 +423,7 @@ function mediansOf(all: VariantRun[]): VariantRun[] {
 
 function stepsTable(all: VariantRun[]): string {
   const runs = mediansOf(all);
-  const lines = ['| users | pass | (a) batches s (median) | (j) --jobs s (median) | (b) one statement s (median) | (a) ÷ (b) | (j) ÷ (b) |', '|---:|---|---:|---:|---:|---:|---:|'];
+  const lines = [`| users | pass | (a) default s (median) | (j) --jobs ${JOBS} s (median) | (b) one statement s (median) | (a) ÷ (b) | (j) ÷ (b) |`, '|---:|---|---:|---:|---:|---:|---:|'];
   const perRow: string[] = [];
   for (const users of [...new Set(runs.map(r => r.users))]) {
     const a = runs.find(r => r.users === users && r.variant === 'a');
@@ -569,7 +571,7 @@ async function main(): Promise<number> {
       million: { type: 'boolean' },
       'per-row-max': { type: 'string', default: '10000' },
       'batch-size': { type: 'string' },
-      jobs: { type: 'string', default: '2' },
+      jobs: { type: 'string', default: '1' },
       production: { type: 'boolean' },
       repeat: { type: 'string', default: '3' },
       'million-repeat': { type: 'string', default: '1' },
@@ -623,7 +625,7 @@ async function main(): Promise<number> {
         // Rounds of the variants, rotating which goes first, so that a slow
         // stretch of a noisy machine does not always land on the same variant.
         const order: Variant[] = [];
-        const variants: Variant[] = JOBS > 1 ? ['a', 'j', 'b'] : ['a', 'b'];
+        const variants: Variant[] = JOBS !== DEFAULT_JOBS ? ['a', 'j', 'b'] : ['a', 'b'];
         const rounds = users >= 1_000_000 ? millionRepeat : repeat;
         for (let round = 0; round < rounds; round++) order.push(...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length));
         if (users <= perRowMax) order.push('c');

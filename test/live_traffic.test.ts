@@ -9,7 +9,7 @@ import { startWorkload, type PhaseStats } from './workload.ts';
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const USERS = 20_000;
 
-// Twice: the backfill as one job (the default) and as two (--jobs 2: the parallel
+// Twice: the backfill as one job (--jobs 1) and as two (--jobs 2, the default: the parallel
 // passes in two key ranges side by side), each on a database of its own.
 for (const jobs of ['1', '2']) {
   const live = dbSuite(`live traffic (backfill --jobs ${jobs})`, async db => {

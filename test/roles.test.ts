@@ -388,7 +388,8 @@ longLived.test('its window triggers plan for the tables as they are now, not as 
     const before = await seqScans(tx as unknown as Sql);
     await tx`update "User" set "premiumId" = ${other}, "updatedAt" = now() where id = ${holder}`;
     await tx`insert into "User" (id, "updatedAt", email, "premiumId") values (${'ll_' + n}, now(), ${'ll_' + n++ + '@x.test'}, ${premium})`;
-    const scans = [...(await seqScans(tx as unknown as Sql))].map(([rel, k]) => [rel, k - (before.get(rel) ?? 0)]).filter(([, k]) => k > 0);
+    const scans = [...(await seqScans(tx as unknown as Sql))]
+      .map(([rel, k]) => [rel, k - (before.get(rel) ?? 0)] as const).filter(([, k]) => k > 0);
     throw Object.assign(new Error('roll back'), { scans: Object.fromEntries(scans) });
   }).catch(err => { if (!err.scans) throw err; return err.scans as Record<string, number>; });
 

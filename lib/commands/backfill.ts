@@ -89,12 +89,22 @@ export const flags = {
 } as const satisfies Flags;
 
 /**
- * --target-batch-ms: a batch holds its row locks until it commits, so its duration is
- * the longest an app write on one of its rows waits: 200 ms is the latency goal
- * (issue 18). The personal organizations pass's batch of 2000 users takes 150–250 ms
- * here, so the default size stays about as it was; heavier rows get smaller batches.
+ * --jobs: two sessions walk each parallel pass (the inbox links, the creators) by
+ * default. The one-statement reference is one busy backend that maintains every index
+ * row by row; one job of short batches was 1.08-1.26× its time (issue 18's bench,
+ * 10,000 to 1,000,000 users), two 0.79-0.94×. Each job keeps the lock discipline of
+ * one, on rows of its own, and the health pauses hold for both. --jobs 1: one session.
  */
-export const DEFAULT_TARGET_BATCH_MS = 200;
+export const DEFAULT_JOBS = 2;
+/**
+ * --target-batch-ms: a batch holds its row locks until it commits, so its duration is
+ * the longest an app write on one of its rows waits, on top of the write's own work:
+ * half the 200 ms latency goal (issue 18). The premium passes lock the premiums a plan
+ * change locks, whose trigger path is the app's longest: at 200 ms, plan changes took
+ * up to 288 ms at 300,000 users (`npm run bench -- --live-only`, --jobs 2); at 100 ms
+ * the slowest app write took 96 ms.
+ */
+export const DEFAULT_TARGET_BATCH_MS = 100;
 /**
  * --max-replication-lag-ms: a read replica 10 s behind serves visibly stale data; it
  * is well below the 60 s at which preflight refuses to start (MAX_REPLAY_LAG_SECONDS).
@@ -113,7 +123,7 @@ export interface BackfillOptions {
   targetBatchMs: number; maxXactAgeS: number; maxReplicationLagMs: number;
 }
 export const options = (o: Options): BackfillOptions => ({
-  batchSize: batchSize(o), sleepMs: int(o, 'sleep-ms', 0), restart: Boolean(o.restart), jobs: bounded('jobs', int(o, 'jobs', 1)),
+  batchSize: batchSize(o), sleepMs: int(o, 'sleep-ms', 0), restart: Boolean(o.restart), jobs: bounded('jobs', int(o, 'jobs', DEFAULT_JOBS)),
   targetBatchMs: bounded('target-batch-ms', int(o, 'target-batch-ms', DEFAULT_TARGET_BATCH_MS)),
   maxXactAgeS: bounded('max-xact-age-s', int(o, 'max-xact-age-s', DEFAULT_MAX_XACT_AGE_S)),
   maxReplicationLagMs: bounded('max-replication-lag-ms', int(o, 'max-replication-lag-ms', DEFAULT_MAX_REPLICATION_LAG_MS)),
