@@ -52,9 +52,10 @@
 --           An app connection lives for hours; without it PL/pgSQL keeps a generic
 --           plan made when "Organization" was empty (sequential scans) while the
 --           backfill grows it, until an ANALYZE replans it: 120-290 ms sign-ups and
---           plan changes in the first pass at 300,000 users. Planning costs a few
---           hundred microseconds per call (test/roles.test.ts, "an app session open
---           since the new tables were empty").
+--           plan changes in the first pass at 300,000 users. With it, the slowest app
+--           write of the backfill took 190 ms (one job, 200 ms batches), 96 ms with
+--           the defaults (test/roles.test.ts, "an app session open since the new
+--           tables were empty").
 -- Requires: 020 (window_pause), 300.
 --           Every function is SECURITY DEFINER with search_path pinned to pg_catalog,
 --           pg_temp, every name schema-qualified: the app's role fires the triggers
