@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type Sql, type TransactionSql } from 'postgres';
 import * as assert from 'uvu/assert';
 import { dbSuite, runner, runTs, type TestDatabase } from './helpers.ts';
 import { generateData, loadEdgeCases, loadPreMigrationSchema } from './fixtures/fixtures.ts';
@@ -85,6 +85,15 @@ async function dropRoles(db: TestDatabase): Promise<void> {
   await su`drop owned by ${su(m.app)}`;
   await su`drop role ${su(m.app)}`;
   await su`drop role ${su(m.migrator)}`;
+}
+
+/** Runs the suite; its last test takes its roles off the server (the database goes after it). */
+function runThenDropRoles(suite: ReturnType<typeof dbSuite>): void {
+  suite.test('(teardown) roles dropped', async db => {
+    await dropRoles(db);
+    assert.ok(true);
+  });
+  suite.run();
 }
 
 /** runner.ts as the migrator. */
@@ -344,11 +353,7 @@ managed.test('rollback --schema then cleanup of the bookkeeping run as the migra
   assert.is(await errorCode(m.asApp`insert into "User" (id, "updatedAt", email) values ('roles_after', now(), 'roles_after@x.test')`), undefined);
 });
 
-managed.test('(teardown) roles dropped', async db => {
-  await dropRoles(db);
-  assert.ok(true);
-});
-managed.run();
+runThenDropRoles(managed);
 
 // ─── a long-lived app session through the growth of the new tables ─────────────
 // Issue 18: PL/pgSQL keeps a statement's generic plan for the life of the session once
@@ -381,14 +386,14 @@ longLived.test('its window triggers plan for the tables as they are now, not as 
   // before and after them in their transaction (since PostgreSQL 15 it also holds
   // counts of the session's earlier transactions not yet flushed).
   let n = 0;
-  const seqScans = async (tx: Sql) => new Map((await tx`
+  const seqScans = async (tx: TransactionSql) => new Map((await tx`
     select relname, seq_scan::int from pg_stat_xact_user_tables
     where schemaname in ('public', 'emailai_migration')`).map(r => [r.relname as string, r.seq_scan as number]));
   const paths = (app: Sql) => app.begin(async tx => {
-    const before = await seqScans(tx as unknown as Sql);
+    const before = await seqScans(tx);
     await tx`update "User" set "premiumId" = ${other}, "updatedAt" = now() where id = ${holder}`;
     await tx`insert into "User" (id, "updatedAt", email, "premiumId") values (${'ll_' + n}, now(), ${'ll_' + n++ + '@x.test'}, ${premium})`;
-    const scans = [...(await seqScans(tx as unknown as Sql))]
+    const scans = [...(await seqScans(tx))]
       .map(([rel, k]) => [rel, k - (before.get(rel) ?? 0)] as const).filter(([, k]) => k > 0);
     throw Object.assign(new Error('roll back'), { scans: Object.fromEntries(scans) });
   }).catch(err => { if (!err.scans) throw err; return err.scans as Record<string, number>; });
@@ -413,11 +418,7 @@ longLived.test('its window triggers plan for the tables as they are now, not as 
   }
 });
 
-longLived.test('(teardown) roles dropped', async db => {
-  await dropRoles(db);
-  assert.ok(true);
-});
-longLived.run();
+runThenDropRoles(longLived);
 
 // ─── a migrator that may not SET ROLE to the app ───────────────────────────────
 const apart = dbSuite('roles: a migrator that is no member of the app role', async db => {
@@ -465,11 +466,7 @@ apart.test('a trigger function that runs with the writer\'s rights: preflight re
   assert.is(again.code, 0, again.stderr.slice(-2000));
 });
 
-apart.test('(teardown) roles dropped', async db => {
-  await dropRoles(db);
-  assert.ok(true);
-});
-apart.run();
+runThenDropRoles(apart);
 
 // ─── a statement_timeout on the migrator's role ────────────────────────────────
 const timeout = dbSuite('roles: statement_timeout = 1s on the migrator', async db => {
@@ -514,11 +511,7 @@ timeout.test('the schema phase completes and leaves no INVALID index; a re-run i
   assert.match(again.stderr, /already up to date/);
 });
 
-timeout.test('(teardown) roles dropped', async db => {
-  await dropRoles(db);
-  assert.ok(true);
-});
-timeout.run();
+runThenDropRoles(timeout);
 
 // ─── a lock the schema phase cannot get ────────────────────────────────────────
 const blocked = dbSuite('roles: a lock held by a session the migrator cannot see', async db => {
@@ -546,11 +539,7 @@ blocked.test('the schema phase gives up after its retries and names the session 
   assert.is(again.code, 0, again.stderr.slice(-2000));
 });
 
-blocked.test('(teardown) roles dropped', async db => {
-  await dropRoles(db);
-  assert.ok(true);
-});
-blocked.run();
+runThenDropRoles(blocked);
 
 // ─── secrets ───────────────────────────────────────────────────────────────────
 const secrets = dbSuite('roles: passwords stay out of ps and every output', async db => {
@@ -635,8 +624,4 @@ secrets.test('a wrong password or a missing database is one line, exit 3, with n
   assert.not.ok(r2.stderr.includes(PASSWORD));
 });
 
-secrets.test('(teardown) roles dropped', async db => {
-  await dropRoles(db);
-  assert.ok(true);
-});
-secrets.run();
+runThenDropRoles(secrets);
